@@ -1,0 +1,44 @@
+"""`pulse demo`: broker, a small web-events data set, ingest, dbt build, and the answers."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+
+from rich.console import Console
+
+from .. import broker
+from ..config import load_settings
+from ..dbt import run_dbt
+from ..files import ingest_files
+from ..generate.web_events import write_web_events_csv
+from ..lake import ensure_placeholders
+from ..report import print_report
+from ..sources import SOURCES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("demo", help="run the web-events case end to end on generated data")
+    p.add_argument("--users", type=int, default=300)
+    p.add_argument("--days", type=int, default=7)
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    console = Console()
+    settings = load_settings()
+    st = broker.start(settings)
+    console.print(f"[bold]1/5 broker[/] {st.bootstrap}: {st.detail}")
+    ensure_placeholders(settings, SOURCES.values())
+    extract = settings.data_dir / "extracts" / "web_events.csv"
+    summary = write_web_events_csv(extract, users=args.users, start=datetime(2023, 2, 1), days=args.days)
+    console.print(f"[bold]2/5 generate[/] {extract}: {summary.rows} rows ({summary.duplicates} exact duplicates)")
+    [result] = ingest_files(settings, "web_events", [str(extract)])
+    console.print(f"[bold]3/5 ingest[/] landed {result.landed}, quarantined {result.quarantined}"
+                  f"{' (already landed)' if result.skipped else ''}")
+    console.print("[bold]4/5 dbt build[/]")
+    run_dbt("build", "--select", "+fct_web_sessions+ stg_web__events+", quiet=True)
+    console.print("[bold]5/5 answers[/]")
+    print_report(settings, "web", console)
+    console.print(f"warehouse: duckdb {settings.warehouse_path}   stop the broker: pulse broker stop")
+    return 0

@@ -1,0 +1,21 @@
+"""`pulse init`: create the data folders and the typed empty lake files dbt needs to build."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import load_settings
+from ..lake import ensure_placeholders
+from ..sources import SOURCES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("init", help="prepare the data dir so `dbt build` runs before any ingest")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    ensure_placeholders(settings, SOURCES.values())
+    print(f"lake ready under {settings.lake_dir}")
+    return 0

@@ -1,0 +1,1 @@
+"""Synthetic data for every source (see `pulse generate`)."""

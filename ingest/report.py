@@ -1,0 +1,33 @@
+"""`pulse report <case>`: run a case's analysis (analyses/*.sql) on the warehouse and print it."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .config import Settings
+from .dbt import show
+
+# case -> (analysis file, title). Each analysis returns the rows to print, in order.
+REPORTS: dict[str, tuple[str, str]] = {
+    "web": ("web_questions", "Web-app events: the four questions"),
+}
+
+
+def fetch_report(settings: Settings, case: str) -> tuple[list[str], list[tuple]]:
+    if case not in REPORTS:
+        raise ValueError(f"unknown report {case!r}; known: {', '.join(sorted(REPORTS))}")
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"{settings.warehouse_path}: no warehouse yet; run `dbt build` first")
+    return show(REPORTS[case][0])
+
+
+def print_report(settings: Settings, case: str, console: Console | None = None) -> list[tuple]:
+    columns, rows = fetch_report(settings, case)
+    table = Table(title=REPORTS[case][1], show_lines=True)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    (console or Console()).print(table)
+    return rows

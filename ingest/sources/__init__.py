@@ -1,0 +1,23 @@
+"""Registry of every source pulse lands. Add a module with a `SPEC` and list it here."""
+
+from __future__ import annotations
+
+from . import web_events
+from .base import FileFormatError, RecordError, SourceSpec
+
+SOURCES: dict[str, SourceSpec] = {
+    spec.name: spec
+    for spec in (
+        web_events.SPEC,
+    )
+}
+
+
+def get_source(name: str) -> SourceSpec:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise ValueError(f"unknown source {name!r}; known: {', '.join(sorted(SOURCES))}") from None
+
+
+__all__ = ["SOURCES", "FileFormatError", "RecordError", "SourceSpec", "get_source"]

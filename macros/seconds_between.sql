@@ -1,0 +1,13 @@
+{#- Exact elapsed seconds (with fraction) from `start` to `finish`.
+    dbt.datediff counts unit boundaries crossed, which is not an elapsed time. -#}
+{% macro seconds_between(start, finish) -%}
+    {{ return(adapter.dispatch('seconds_between', 'pulse')(start, finish)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start, finish) -%}
+    ({{ dbt.datediff(start, finish, 'millisecond') }} / 1000.0)
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start, finish) -%}
+    ((epoch_us({{ finish }}) - epoch_us({{ start }})) / 1000000.0)
+{%- endmacro %}
