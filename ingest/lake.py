@@ -72,6 +72,15 @@ def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None
                 write_table_atomic(schema.empty_table(), path)
 
 
+def ensure_data_dirs(settings: Settings) -> None:
+    """Create the data folders and every registered source's placeholder files (idempotent)."""
+    from .sources import SOURCES  # late import: sources import nothing from here, keep it that way
+
+    for folder in (settings.data_dir, settings.exports_dir, settings.reports_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    ensure_placeholders(settings, SOURCES.values())
+
+
 def write_rows(
     settings: Settings, spec: SourceSpec, rows: Iterable[Mapping[str, Any]], name: str
 ) -> dict[date, int]:

@@ -12,9 +12,8 @@ from ..config import load_settings
 from ..dbt import run_dbt
 from ..files import ingest_files
 from ..generate.web_events import write_web_events_csv
-from ..lake import ensure_placeholders
+from ..lake import ensure_data_dirs
 from ..report import print_report
-from ..sources import SOURCES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -29,7 +28,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
     st = broker.start(settings)
     console.print(f"[bold]1/5 broker[/] {st.bootstrap}: {st.detail}")
-    ensure_placeholders(settings, SOURCES.values())
+    ensure_data_dirs(settings)
     extract = settings.data_dir / "extracts" / "web_events.csv"
     summary = write_web_events_csv(extract, users=args.users, start=datetime(2023, 2, 1), days=args.days)
     console.print(f"[bold]2/5 generate[/] {extract}: {summary.rows} rows ({summary.duplicates} exact duplicates)")

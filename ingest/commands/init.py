@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..config import load_settings
-from ..lake import ensure_placeholders
-from ..sources import SOURCES
+from ..lake import ensure_data_dirs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,6 +15,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    ensure_placeholders(settings, SOURCES.values())
+    ensure_data_dirs(settings)
     print(f"lake ready under {settings.lake_dir}")
     return 0

@@ -71,6 +71,9 @@ class SourceSpec:
     file_reader: FileReader | None = None  # None: a CSV with a header row
     # Extra columns a reader adds from outside the record (e.g. platform from the folder name).
     context_fields: tuple[Field, ...] = field(default_factory=tuple)
+    # Splits one decoded Kafka message into its records (e.g. an mParticle batch into its events);
+    # None: one message is one record. Raises RecordError when the message has no valid shape.
+    explode: Callable[[Any], list[Mapping[str, Any]]] | None = None
 
     @property
     def field_names(self) -> list[str]:
