@@ -11,6 +11,8 @@ from .dbt import show
 # case -> (analysis file, title). Each analysis returns the rows to print, in order.
 REPORTS: dict[str, tuple[str, str]] = {
     "web": ("web_questions", "Web-app events: the four questions"),
+    "streams": ("streams_questions", "Watch streams: durations, open streams, sessions per user per day"),
+    "interactions": ("interactions_questions", "Interactions: per-user, per-minute and per-item aggregates"),
 }
 
 

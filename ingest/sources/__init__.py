@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from . import web_events
+from . import interactions, watch_events, web_events
 from .base import FileFormatError, RecordError, SourceSpec
 
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
     for spec in (
         web_events.SPEC,
+        watch_events.SPEC,
+        interactions.SPEC,
     )
 }
 

@@ -1,11 +1,86 @@
 -- Grain: one row per web session (a user's events with no gap over the session gap).
+--
+-- Incremental the Snowplow way: users with lake rows landed since the last run (watermark =
+-- newest `last_ingested_at` here, minus `lake_ingest_lookback_seconds` for files that became
+-- visible late) are re-sessionized from a recompute point: their earliest new event, or earlier
+-- the start of any of their sessions that ends within one gap of it (a late event can bridge
+-- it). The `replace_windows` strategy then deletes that user's sessions from the recompute
+-- point on and inserts the recomputed ones. Sessions ids are hash(user, start): unchanged
+-- sessions keep their id. Cost follows the new data, not the history (bench/bench_web_sessions.py).
+-- depends_on: {{ ref('stg_web__events') }}, {{ source('web', 'web_events') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_windows',
+    unique_key='user_id',
+    replace_from_column='session_start',
+    on_schema_change='fail',
+) }}
+
+{%- set gap_seconds = var('web_session_gap_minutes') * 60 %}
+
 with
 
-sessionized as (
+{% if is_incremental() %}
 
-    select * from {{ ref('int_web_events_sessionized') }}
+    {%- set since = query_timestamp(
+        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') - interval "
+        ~ var('lake_ingest_lookback_seconds') ~ " second from " ~ this
+    ) %}
+
+    {%- set recompute_windows_sql %}
+        select
+            new_events.user_id,
+            least(min(new_events.first_new_event_time), min(sessions.session_start)) as recompute_from
+        from (
+            select user_id, min(event_time) as first_new_event_time
+            from {{ source('web', 'web_events') }}
+            where _ingested_at > {{ since }}
+            group by user_id
+        ) as new_events
+        left join {{ this }} as sessions
+            on new_events.user_id = sessions.user_id
+            and sessions.session_end >= {{ dbt.dateadd('second', -gap_seconds, 'new_events.first_new_event_time') }}
+        group by new_events.user_id
+    {%- endset %}
+
+    {%- set earliest = query_timestamp('select min(recompute_from) from (' ~ recompute_windows_sql ~ ')') %}
+
+recompute_windows as (
+    {{ recompute_windows_sql }}
+),
+
+events as (
+
+    select
+        events.user_id,
+        events.device_id,
+        events.event_name,
+        events.event_time,
+        events.last_ingested_at
+    from {{ ref('stg_web__events') }} as events
+    inner join recompute_windows
+        on
+            events.user_id = recompute_windows.user_id
+            and events.event_time >= recompute_windows.recompute_from
+    -- A constant bound: lets DuckDB skip the lake's older row groups entirely.
+    where events.event_time >= {{ earliest }}
 
 ),
+
+{{ sessionize(
+    'sessionized', 'events', ['user_id'], 'event_time', gap_seconds,
+    tie_breakers=['event_name', 'device_id'],
+) }},
+
+{% else %}
+
+    sessionized as (
+
+        select * from {{ ref('int_web_events_sessionized') }}
+
+    ),
+
+{% endif %}
 
 sessions as (
 
@@ -15,32 +90,24 @@ sessions as (
         min(session_start) as session_start,
         max(event_time) as session_end,
         count(*) as event_count,
-        count(distinct device_id) as device_count
+        count(distinct device_id) as device_count,
+        max(case when is_session_start then device_id end) as device_id,
+        max(last_ingested_at) as last_ingested_at
     from sessionized
     group by session_id, user_id
-
-),
-
-first_device as (
-
-    select
-        session_id,
-        device_id
-    from sessionized
-    where is_session_start
 
 )
 
 select
-    sessions.session_id,
-    sessions.user_id,
-    first_device.device_id,
-    sessions.session_start,
-    sessions.session_end,
-    cast(sessions.session_start as date) as session_date,
-    {{ seconds_between('sessions.session_start', 'sessions.session_end') }} as duration_seconds,
-    sessions.event_count,
-    sessions.device_count
+    session_id,
+    user_id,
+    device_id,
+    session_start,
+    session_end,
+    cast(session_start as date) as session_date,
+    {{ seconds_between('session_start', 'session_end') }} as duration_seconds,
+    event_count,
+    device_count,
+    last_ingested_at
 
 from sessions
-inner join first_device on sessions.session_id = first_device.session_id

@@ -17,7 +17,8 @@ deduplicated as (
         device_id,
         client,
         count(*) as copies_landed,
-        min(_ingested_at) as first_ingested_at
+        min(_ingested_at) as first_ingested_at,
+        max(_ingested_at) as last_ingested_at
 
     from source
     group by event_name, user_id, app_version, event_time, device_id, client
@@ -36,6 +37,7 @@ select
     client,
     copies_landed,
     copies_landed - 1 as duplicates_removed,
-    first_ingested_at
+    first_ingested_at,
+    last_ingested_at
 
 from deduplicated
