@@ -1,0 +1,171 @@
+"""The `pulse run` cycle: land, look at what landed, move the watermarks, run the realtime
+models, evaluate alerts, refresh the analysts' database, show the status. Repeat.
+
+Ingestion runs on its own thread (it keeps consuming while dbt runs); each cycle first asks it
+to land what it has polled, so a cycle models everything that arrived before it began.
+The first SIGINT/SIGTERM lets the current cycle finish, lands what was polled and closes the
+consumers; a second one interrupts at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+
+from ..config import TOPIC_SOURCES, Settings
+from ..lake import ensure_data_dirs
+from ..sources import SOURCES
+from .analyst import AnalystDb
+from .dbt_cycle import RealtimeDbt
+from .ingester import IngestThread
+from .lake_watch import LakeWatch
+from .status import LiveStatus, SourceStatus, log_line, render, write_status
+from .watermarks import Watermarks, utc_naive
+
+log = logging.getLogger("pulse.run")
+
+
+@dataclass
+class LoopOptions:
+    sources: list[str] | None = None  # None: every registered source that arrives on a topic
+    interval_s: float = 1.0  # shortest time between the starts of two cycles
+    lateness_s: dict[str, float] = field(default_factory=dict)
+    alerts_file: Path | None = None
+    kafka: bool = True  # False: model what lands by other means (files), consume nothing
+    max_cycles: int | None = None
+    live_view: bool | None = None  # None: a redrawing table on a terminal, log lines otherwise
+    ingester_factory: object | None = None  # tests/benchmarks: an alternative landing class
+
+
+def live_sources(requested: list[str] | None) -> list[str]:
+    if requested:
+        unknown = [s for s in requested if s not in SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}")
+        return requested
+    return [s for s in TOPIC_SOURCES if s in SOURCES]
+
+
+class LiveLoop:
+    def __init__(self, settings: Settings, options: LoopOptions, console: Console | None = None):
+        self.settings = settings
+        self.options = options
+        self.console = console or Console()
+        self.sources = live_sources(options.sources)
+        self.stop_event = threading.Event()
+        self.watch = LakeWatch(settings, [SOURCES[s] for s in self.sources])
+        self.watermarks = Watermarks(self.sources, options.lateness_s)
+        self.analyst = AnalystDb(settings)
+        self.status = LiveStatus(started_at=time.time(), sources={s: SourceStatus(s) for s in self.sources})
+        self.alerter = None
+        if options.alerts_file is not None:
+            from serve.alerts import Alerter, load_rules
+
+            self.alerter = Alerter(settings, load_rules(options.alerts_file))
+        self._signals = 0
+
+    # -- lifecycle
+    def request_stop(self, signum: int | None = None, _frame=None) -> None:
+        self._signals += 1
+        if self._signals > 1:
+            raise KeyboardInterrupt
+        log.info("stopping after this cycle (signal %s)", signum)
+        self.stop_event.set()
+
+    def run(self) -> int:
+        ensure_data_dirs(self.settings)
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, self.request_stop)
+        dbt = RealtimeDbt()
+        self.status.dbt_parse_seconds = dbt.parse_seconds
+        self.console.print(
+            f"pulse run: {len(dbt.models)} realtime models ({', '.join(dbt.models) or 'none yet'}); "
+            f"parsed once in {dbt.parse_seconds:.1f} s; sources {', '.join(self.sources)}"
+        )
+        ingest = None
+        if self.options.kafka:
+            ingest = IngestThread(self.settings, self.sources, factory=self.options.ingester_factory)
+            ingest.start()
+            ingest.ready.wait(60)
+            if ingest.error is not None:
+                raise RuntimeError(f"Kafka ingestion could not start: {ingest.error}")
+        live_view = self.console.is_terminal if self.options.live_view is None else self.options.live_view
+        live = Live(render(self.status), console=self.console, refresh_per_second=2) if live_view else None
+        try:
+            if live:
+                live.start()
+            while not self.stop_event.is_set():
+                started = time.monotonic()
+                self.cycle(dbt, ingest)
+                if live:
+                    live.update(render(self.status))
+                else:
+                    self.console.print(log_line(self.status), highlight=False)
+                if self.options.max_cycles and self.status.cycle >= self.options.max_cycles:
+                    break
+                self.stop_event.wait(max(0.0, self.options.interval_s - (time.monotonic() - started)))
+        finally:
+            if live:
+                live.stop()
+            if ingest is not None:
+                ingest.stop()
+            write_status(self.settings, self.status)
+        if ingest is not None and ingest.error is not None:
+            raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
+        self.console.print(f"pulse run: stopped cleanly after {self.status.cycle} cycles")
+        return 0
+
+    # -- one cycle
+    def cycle(self, dbt: RealtimeDbt, ingest: IngestThread | None) -> None:
+        started = time.perf_counter()
+        previous = self.status.updated_at or self.status.started_at
+        if ingest is not None:
+            ingest.flush()
+            if ingest.error is not None:
+                raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
+        now = time.time()
+        new = self.watch.scan()
+        lag = dict(ingest.lag) if ingest is not None else {}
+        first = self.status.cycle == 0
+        for source, data in new.items():
+            s = self.status.sources[source]
+            s.lag_records = lag.get(source)
+            caught_up = s.lag_records == 0 if s.lag_records is not None else data.rows == 0
+            self.watermarks.observe(source, data.newest_event, caught_up or not self.options.kafka, now)
+            clock = self.watermarks.clocks[source]
+            if not first:  # the first scan is the lake's history, not this run's rate
+                s.records_total += data.rows
+                s.records_per_s = data.rows / max(now - previous, 1e-3)
+            if clock.newest_event is not None:
+                s.newest_event = str(clock.newest_event)
+                s.freshness_s = max(0.0, (utc_naive(now) - clock.newest_event).total_seconds())
+            s.lag_seconds = (s.freshness_s or 0.0) if s.lag_records else 0.0
+            s.watermark = None if clock.watermark is None else str(clock.watermark)
+        result = dbt.run(self.watermarks.dbt_vars(now), with_parents=first)
+        self.status.dbt_seconds = result.seconds
+        self.status.dbt_models = result.models
+        self.status.errors = result.failed[-5:]
+        for failure in result.failed:
+            log.error("dbt: %s", failure)
+        if self.alerter is not None:
+            fired = self.alerter.evaluate(
+                {s: d.files for s, d in new.items()},
+                {s: st.lag_seconds for s, st in self.status.sources.items()},
+                now,
+            )
+            self.status.alerts_fired += len(fired)
+            for alert in fired:
+                self.console.print(f"[bold red]ALERT[/] {alert.message}")
+        self.analyst.refresh()
+        self.status.cycle += 1
+        self.status.cycle_seconds = time.perf_counter() - started
+        self.status.updated_at = now
+        write_status(self.settings, self.status)
