@@ -13,6 +13,7 @@ COMMAND_MODULES = (
     "report",
     "demo",
     "run",
+    "generate",
 )
 
 

@@ -81,3 +81,86 @@ def write_web_events_csv(
         writer.writerow(HEADER)
         writer.writerows(rows)
     return WebEventsSummary(rows=len(rows), events=events, duplicates=len(duplicates))
+
+
+# --------------------------------------------------------------------- the framework's dataset
+
+from .core import Dataset, Picker, TimeText, UserPool  # noqa: E402
+from .formats import write_csv  # noqa: E402
+
+_WEB_TIME = TimeText("%Y-%m-%d %H:%M:%S")
+
+
+class WebEvents(Dataset):
+    """Web-app events: per-user devices and app version, sessions of events a minute or so apart,
+    then at least 35 minutes away (so a 30-minute gap separates sessions)."""
+
+    name = "web_events"
+    help = "web-app events (web-events case): CSV in the extract's format, or topic web_events"
+    fields = HEADER
+    sessions_per_user_day = 1.5
+    wrong_types = {"event_time": "yesterday at noon"}
+
+    def setup(self) -> None:
+        self.pool = UserPool(self.plan, self.users)
+        self._event = Picker(self.np_rng, __import__("numpy").asarray(EVENT_WEIGHTS, dtype=float))
+        self._people: dict[int, tuple[str, list[str], str]] = {}
+
+    def person(self, i: int) -> tuple[str, list[str], str]:
+        p = self._people.get(i)
+        if p is None:
+            r = random.Random(f"{self.plan.seed}:web-user:{self.pool.global_index(self.plan, i)}")
+            p = self._people[i] = (_hex_id(r), [_hex_id(r) for _ in range(r.choice((1, 1, 2)))],
+                                   r.choice(APP_VERSIONS))
+        return p
+
+    def session(self, t: float):
+        rng = self.rng
+        u = self.pool.acquire(t)
+        user, devices, version = self.person(u)
+        device = devices[rng.randrange(len(devices))]
+        for _ in range(max(1, int(rng.expovariate(1 / 8)))):
+            yield (t, EVENT_NAMES[self._event()], user, version, device)
+            t += min(rng.expovariate(1 / 60), 1200.0) + 0.05
+        self.pool.release(u, t + rng.uniform(35 * 60, 8 * 3600))
+
+    def _time(self, t: float) -> str:
+        return f"{_WEB_TIME.second(t)}.{int((t % 1) * 1000):03d} UTC"
+
+    def as_dict(self, rec, shift: float = 0.0) -> dict:
+        return {"event_name": rec[1], "user_id": rec[2], "app_version": rec[3],
+                "event_time": self._time(rec[0] + shift), "device_id": rec[4], "client": "web"}
+
+    def kafka_key(self, rec) -> bytes:
+        return rec[2].encode()
+
+    def kafka_value(self, rec, shift: float = 0.0) -> bytes:
+        return (f'{{"event_name":"{rec[1]}","user_id":"{rec[2]}","app_version":"{rec[3]}",'
+                f'"event_time":"{self._time(rec[0] + shift)}","device_id":"{rec[4]}","client":"web"}}').encode()
+
+    def required_fields(self) -> tuple[str, ...]:
+        return ("event_name", "user_id", "event_time")
+
+    def write_files(self, stream, out: Path) -> list:
+        # The extract has 0-6 fraction digits and is not sorted.
+        digits = random.Random(f"{self.plan.seed}:{self.plan.shard}:digits")
+        path = out / "web_events.csv"
+        write_csv(_ExtractTimes(self, digits), stream, path, shuffle=True)
+        return [path]
+
+
+class _ExtractTimes:
+    """WebEvents rendered with the extract's varying fraction digits (files only)."""
+
+    def __init__(self, ds: WebEvents, digits: random.Random):
+        self._ds, self._digits = ds, digits
+        self.plan, self.fields = ds.plan, ds.fields
+
+    def as_dict(self, rec, shift: float = 0.0) -> dict:
+        d = self._ds.as_dict(rec, shift)
+        when = datetime(1970, 1, 1) + timedelta(seconds=rec[0] + shift)
+        d["event_time"] = format_utc(when, self._digits.randint(0, 6))
+        return d
+
+    def bad_dict(self, rec, kind, rng):
+        return self._ds.bad_dict(rec, kind, rng)
