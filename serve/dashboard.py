@@ -1,0 +1,190 @@
+"""The near-real-time dashboard (`pulse serve dashboard`, Streamlit).
+
+Reads only the Parquet exports the live loop refreshes (serve/dashboard_data.py), so it never
+waits for or blocks the pipeline; the page re-runs itself every REFRESH_S seconds.
+Run directly: `streamlit run serve/dashboard.py` with PULSE_DATA_DIR set like the pipeline's.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from ingest.config import load_settings
+from serve import dashboard_data as dd
+
+REFRESH_S = float(os.environ.get("PULSE_DASHBOARD_REFRESH_S", "3"))
+NO_DATA = "No data yet: the export `{}` has not been written. Start `pulse run` (or `dbt build`)."
+
+st.set_page_config(page_title="pulse: live", layout="wide")
+
+
+def no_data(section: str) -> None:
+    st.info(NO_DATA.format(" / ".join(dd.EXPORTS[section])))
+
+
+def number(value, digits: int = 2) -> str:
+    if value is None or value != value:  # None or NaN
+        return "-"
+    if isinstance(value, float) and value != int(value):
+        return f"{value:,.{digits}f}"
+    return f"{int(value):,}"
+
+
+def pipeline(settings) -> None:
+    status = dd.pipeline_status(settings)
+    if status is None:
+        st.caption("Pipeline: `pulse run` has not reported yet.")
+        return
+    age = time.time() - status.get("updated_at", 0)
+    parts = [f"cycle {status['cycle']} took {status['cycle_seconds']:.2f} s (dbt {status['dbt_seconds']:.2f} s)",
+             f"updated {age:.0f} s ago"]
+    for s in status["sources"].values():
+        if s.get("freshness_s") is not None:
+            lag = "?" if s["lag_records"] is None else f"{s['lag_records']:,}"
+            parts.append(f"{s['source']}: {s['records_per_s']:.0f}/s, lag {lag}, "
+                         f"fresh {s['freshness_s']:.1f} s")
+    st.caption("Pipeline: " + " | ".join(parts))
+
+
+def interactions(x: dd.Exports) -> None:
+    st.subheader("Interactions")
+    overview = dd.interactions_overview(x)
+    if overview is None:
+        no_data("interactions_overview")
+    else:
+        c = st.columns(5)
+        c[0].metric("Avg interactions per user", number(overview.get("avg_interactions_per_user")))
+        c[1].metric("Max interactions per item", number(overview.get("max_item_interactions")))
+        c[2].metric("Min interactions per item", number(overview.get("min_item_interactions")))
+        c[3].metric("Interactions", number(overview.get("interaction_count")))
+        c[4].metric("Users / items", f"{number(overview.get('user_count'))} / {number(overview.get('item_count'))}")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Interactions per minute, by type**")
+        rate = dd.rate_per_minute(x)
+        if rate is None:
+            no_data("interactions_per_minute")
+        else:
+            st.line_chart(rate)
+    with right:
+        st.markdown("**Top items**")
+        top = dd.top_items(x)
+        if top is None:
+            no_data("interactions_per_item")
+        else:
+            st.table(top)
+        fewest = dd.fewest_items(x)
+        if fewest is not None and fewest["items"]:
+            st.caption(f"Fewest interactions per item: {number(fewest['interaction_count'])} "
+                       f"({number(fewest['items'])} items, e.g. {fewest['example']})")
+
+
+def campaigns(x: dd.Exports) -> None:
+    st.subheader("Campaigns")
+    per_minute = dd.campaign_views_per_minute(x)
+    if per_minute is None:
+        no_data("campaign_minutes")
+        return
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Banner views per minute**")
+        st.bar_chart(per_minute.set_index("minute_timestamp"))
+        st.markdown("**Average view duration per network**")
+        st.table(dd.network_durations(x))
+    with right:
+        st.markdown("**Average view duration per campaign (top by views)**")
+        st.table(dd.campaign_durations(x))
+
+
+def activity(x: dd.Exports) -> None:
+    st.subheader("Activity")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**DAU / MAU**")
+        df = dd.dau_mau(x)
+        if df is None:
+            no_data("dau_mau")
+        else:
+            st.table(df.head(14))
+    with right:
+        st.markdown("**Session duration distribution**")
+        df = dd.session_duration_distribution(x)
+        if df is None:
+            no_data("activity_sessions")
+        else:
+            st.bar_chart(df.set_index("bucket"))
+
+
+def streams(x: dd.Exports) -> None:
+    st.subheader("Watch streams")
+    summary = dd.streams_summary(x)
+    if summary is None:
+        no_data("streams")
+        return
+    c = st.columns(3)
+    c[0].metric("Streams active now", number(summary["active_now"]))
+    c[1].metric("Finished streams", number(summary["finished"]))
+    c[2].metric("Avg finished duration (s)", number(summary["avg_duration_s"], 1))
+    durations = dd.stream_durations(x)
+    if durations is not None and not durations.empty:
+        st.bar_chart(durations.set_index("duration")["streams"])
+
+
+def ctr_explorer(settings) -> None:
+    st.subheader("CTR explorer")
+    try:
+        from serve.api import query_ctr
+    except ImportError:
+        st.info("No data yet: the CTR API (serve/api.py) is not installed.")
+        return
+    with st.form("ctr"):
+        c = st.columns(5)
+        end = datetime.now().replace(second=0, microsecond=0)
+        start = c[0].text_input("start", (end - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S"))
+        stop = c[1].text_input("end", end.strftime("%Y-%m-%d %H:%M:%S"))
+        aggregation = c[2].number_input("aggregation (min)", min_value=1, value=60)
+        product = c[3].text_input("product (optional)", "")
+        platform = c[4].selectbox("platform", ["(all)", "iOS", "Android", "MobileWeb"])
+        submitted = st.form_submit_button("Query")
+    if submitted:
+        try:
+            rows = query_ctr(settings, start, stop, int(aggregation), product or None,
+                             None if platform == "(all)" else platform)
+        except (ValueError, FileNotFoundError) as exc:
+            st.warning(str(exc))
+            return
+        st.dataframe(rows)
+
+
+def alerts(x: dd.Exports) -> None:
+    st.subheader("Alerts")
+    df = dd.recent_alerts(x)
+    if df is None or df.empty:
+        st.success("No alerts fired.")
+    else:
+        st.caption(f"{dd.alert_count(x):,} fired in all; the latest:")
+        st.table(df)
+
+
+settings = load_settings()
+st.title("pulse: live")
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_sections() -> None:
+    x = dd.Exports(settings)
+    pipeline(settings)
+    interactions(x)
+    campaigns(x)
+    activity(x)
+    streams(x)
+    alerts(x)
+    st.caption(f"Refreshed {datetime.now():%H:%M:%S}, every {REFRESH_S:g} s, from {settings.exports_dir}")
+
+
+live_sections()
+ctr_explorer(settings)

@@ -1,0 +1,116 @@
+"""The dashboard in a real browser: generated data -> lake -> one `pulse run` cycle (exports,
+an alert) -> Streamlit as a real subprocess -> headless Chromium (Debian's) loads the page; the key
+figures computed from the generated records are on it; a screenshot goes to docs/dashboard.png."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ingest.cli import main as pulse
+from ingest.live.loop import LiveLoop, LoopOptions
+from serve.dashboard_launch import streamlit_command
+from tests.conftest import REPO, free_port
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT = REPO / "docs" / "dashboard.png"
+
+
+def browser():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not Path(p).exists()]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not found: install Debian's browser with "
+                    "`apt-get install -y chromium chromium-driver` (the dashboard test needs a real browser)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-dev-shm-usage", "--window-size=1400,2600"):
+        opts.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"streamlit exited with {proc.returncode}: {proc.stdout.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer within {timeout_s} s")
+
+
+@pytest.fixture
+def live_exports(settings, tmp_path):
+    """Interactions and watch streams generated to files, landed, modeled by one live cycle."""
+    out = tmp_path / "extracts"
+    for dataset, count in (("interactions", 3000), ("watch_events", 1500)):
+        assert pulse(["generate", dataset, "--to", "files", "--out", str(out), "--start", "2024-05-01",
+                      "--end", "2024-05-01T00:20", "--count", str(count), "--seed", "3", "--quiet"]) == 0
+    for source in ("interactions", "watch_events"):
+        files = sorted(str(p) for p in out.glob(f"{source}.*"))
+        assert pulse(["ingest", "files", source, *files]) == 0
+    rules = tmp_path / "alerts.yml"
+    rules.write_text("rules:\n  - {name: hot_item, description: Hot item, metric: events, source: interactions,"
+                     " key: item_id, window: 1m, threshold: 20}\n")
+    LiveLoop(settings, LoopOptions(kafka=False, max_cycles=1, alerts_file=rules, live_view=False)).run()
+    with open(out / "interactions.csv", newline="") as fh:
+        records = list(csv.DictReader(fh))
+    return records
+
+
+def test_dashboard_shows_key_figures_in_chromium(settings, live_exports):
+    records = live_exports
+    per_user = Counter(r["user_id"] for r in records)
+    per_item = Counter(r["item_id"] for r in records)
+    avg_per_user = f"{len(records) / len(per_user):,.2f}"
+    top_item, top_count = per_item.most_common(1)[0]
+
+    port = free_port()
+    env = {**os.environ, "PULSE_DATA_DIR": str(settings.data_dir), "PULSE_DASHBOARD_REFRESH_S": "2"}
+    proc = subprocess.Popen(streamlit_command(port), env=env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    driver = None
+    try:
+        wait_http(f"http://127.0.0.1:{port}/_stcore/health", proc)
+        driver = browser()
+        driver.get(f"http://127.0.0.1:{port}/")
+        expected = ["Avg interactions per user", avg_per_user, "Max interactions per item", f"{top_count:,}",
+                    top_item, "Streams active now", "Alerts", "hot_item", "Campaigns"]
+        deadline = time.monotonic() + 45
+        text = ""
+        while time.monotonic() < deadline:
+            text = driver.find_element("tag name", "body").text
+            if all(e in text for e in expected):
+                break
+            time.sleep(0.5)
+        missing = [e for e in expected if e not in text]
+        assert not missing, f"not on the page: {missing}\n--- page text ---\n{text[:3000]}"
+        assert "Traceback" not in text and "Error" not in text.replace("errors", "")
+        time.sleep(1.0)  # let the charts finish drawing before the screenshot
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        tmp = SCREENSHOT.with_suffix(".tmp.png")
+        driver.save_screenshot(str(tmp))
+        shutil.move(tmp, SCREENSHOT)
+    finally:
+        if driver is not None:
+            driver.quit()
+        proc.terminate()
+        proc.wait(10)
