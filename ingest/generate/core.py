@@ -53,6 +53,11 @@ class Plan:
                        ramp_from=self.ramp_from / shards, users=None if self.users is None else
                        max(1, self.users // shards + (1 if shard < self.users % shards else 0)))
 
+    @property
+    def span(self) -> float:
+        """Seconds the events spread over (historical): the range, or a day when it is open-ended."""
+        return self.end - self.start if math.isfinite(self.end) else DAY
+
     def rate_at(self, elapsed: float) -> float:
         """The target rate `elapsed` seconds after the start (the optional linear ramp)."""
         if self.ramp_s > 0 and elapsed < self.ramp_s:
@@ -191,11 +196,12 @@ class Dataset:
     default_users: int = 1000
     sessions_per_user_day: float = 1.5  # historical density when no --count is given
     static: bool = False  # a reference table (rows, not events): no time range, no rate
+    stream: str = ""  # random stream name; datasets of one simulation share it (default: name)
 
     def __init__(self, plan: Plan):
         self.plan = plan
-        self.rng = rng_for(plan, self.name)
-        self.np_rng = np_rng_for(plan, self.name)
+        self.rng = rng_for(plan, self.stream or self.name)
+        self.np_rng = np_rng_for(plan, self.stream or self.name)
         self.users = plan.users or self.default_users
         self.setup()
 
@@ -283,7 +289,7 @@ def simulate(cls: type[Dataset], plan: Plan, ds: Dataset | None = None) -> Itera
     Calibration happens here, before the first record is asked for (not inside a timed loop)."""
     ds = ds or cls(plan)
     cal = calibrate(cls, plan)
-    events_per_s = plan.rate if plan.live else (plan.count or 0) / max(plan.end - plan.start, 1.0)
+    events_per_s = plan.rate if plan.live else (plan.count or 0) / max(plan.span, 1.0)
     if plan.users is None and events_per_s and math.isfinite(events_per_s):
         # Enough people that the sessions open at this rate (Little's law) rarely share a user.
         open_sessions = events_per_s * 2 / cal.events_per_session * cal.session_seconds
@@ -302,9 +308,9 @@ def _merge(plan: Plan, ds: Dataset, cal: Calibration) -> Iterator[Record]:
             drift = max(-1.0, min(1.0, (t - time.time()) / 20.0))
             return plan.rate_at(t - _t0) / cal.events_per_session * math.exp(drift)
     else:
-        if plan.count is not None and math.isfinite(plan.end):
+        if plan.count is not None:
             # 5% headroom, so --count is reached (a little) before --end despite the randomness.
-            base = 1.05 * plan.count / max(plan.end - plan.start, 1.0) / cal.events_per_session
+            base = 1.05 * plan.count / max(plan.span, 1.0) / cal.events_per_session
         else:
             base = ds.users * ds.sessions_per_user_day / DAY
 

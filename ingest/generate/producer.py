@@ -32,7 +32,7 @@ PRODUCER_TUNING = {
     "max_block_ms": 15000,
     "delivery_timeout_ms": 30000,
     "request_timeout_ms": 10000,
-    "bootstrap_timeout_ms": 8000,
+    "bootstrap_timeout_ms": 5000,
 }
 
 
@@ -122,7 +122,7 @@ def ensure_topic(settings: Settings, topic: str, partitions: int) -> None:
 
     try:
         admin = KafkaAdminClient(**settings.kafka_client_config(), request_timeout_ms=10000,
-                                 bootstrap_timeout_ms=8000)
+                                 bootstrap_timeout_ms=5000)
     except (KafkaError, OSError) as exc:
         raise kafka_unreachable(settings, exc) from None
     try:

@@ -126,6 +126,9 @@ def build_plan(opts: Options, cls) -> Plan:
         rate = opts.rate or 100.0
         return Plan(live=True, start=time.time(), rate=rate, ramp_s=opts.ramp,
                     ramp_from=min(rate, max(rate * 0.05, 1.0)), **common)
+    if opts.end is None and opts.count is not None:
+        # --count without --end: a day's density, and exactly --count records (may pass the day).
+        return Plan(start=to_epoch(opts.start), end=math.inf, rate=opts.rate or 0.0, **common)
     end = opts.end or (opts.start + timedelta(days=1))
     if end <= opts.start:
         raise ValueError(f"--end {end.isoformat()} must be after --start {opts.start.isoformat()}")
@@ -136,7 +139,7 @@ def default_window(opts: Options) -> Options:
     """Files default to historical mode over yesterday (UTC) when no --start is given."""
     if opts.to == "files" and opts.start is None:
         today = datetime.now(UTC).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-        return replace(opts, start=today - timedelta(days=1), end=opts.end or today)
+        return replace(opts, start=today - timedelta(days=1), end=opts.end or (today if opts.count is None else None))
     return opts
 
 

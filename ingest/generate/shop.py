@@ -36,6 +36,7 @@ class ShopSim(Dataset):
     sessions_per_user_day = 0.8
     default_users = 2000
     kind = ""  # "view" or "order": which records this dataset keeps
+    stream = "shop"  # one random stream for both, so they simulate the same shoppers
 
     def setup(self) -> None:
         self.pool = UserPool(self.plan, self.users)

@@ -66,6 +66,9 @@ class WatchEvents(Dataset):
         return (f'{{"user_id":"{rec[1]}","program_id":"{rec[2]}","start_time":"{iso_ms(rec[3])}",'
                 f'"session_id":"{rec[4]}","device":"{rec[5]}","event_time":"{iso_ms(rec[0] + shift)}"}}').encode()
 
+    def required_fields(self) -> tuple[str, ...]:
+        return ("user_id", "session_id", "event_time")
+
     def negate_duration(self, d: dict) -> None:
         d["start_time"], d["event_time"] = d["event_time"], d["start_time"]
         if d["start_time"] == d["event_time"]:
