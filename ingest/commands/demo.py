@@ -20,10 +20,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run the web-events case end to end on generated data")
     p.add_argument("--users", type=int, default=300)
     p.add_argument("--days", type=int, default=7)
+    p.add_argument("--live", action="store_true",
+                   help="instead: broker, live generators, `pulse run`, API and dashboard until Ctrl-C (docs/live.md)")
+    p.add_argument("--rate-scale", type=float, default=1.0, help="--live: multiply the generators' rates")
+    p.add_argument("--api-port", type=int, default=8000, help="--live: the CTR API's port")
+    p.add_argument("--dashboard-port", type=int, default=8501, help="--live: the dashboard's port")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.live:
+        from ..live.demo import run_live_demo
+
+        return run_live_demo(args)
     console = Console()
     settings = load_settings()
     st = broker.start(settings)

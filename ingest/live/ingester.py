@@ -8,6 +8,7 @@ consuming goes on while dbt runs. The loop reads the latest lag per source from 
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +20,15 @@ _MODULES = ("ingest.kafka_ingest", "ingest.kafka")
 
 
 def find_ingester_class() -> type:
-    """The class with poll_once/flush/close that the ingestion issue provides."""
+    """The class with poll_once/flush/close that the ingestion issue provides, or the one named
+    by PULSE_INGESTER=module:Class (an alternative landing class, e.g. for a benchmark)."""
+    override = os.environ.get("PULSE_INGESTER")
+    if override:
+        module, _, cls = override.partition(":")
+        try:
+            return getattr(importlib.import_module(module), cls)
+        except (ImportError, AttributeError) as exc:
+            raise RuntimeError(f"PULSE_INGESTER={override}: cannot load it ({exc})") from None
     for name in _MODULES:
         try:
             module = importlib.import_module(name)
@@ -74,7 +83,7 @@ class IngestThread(threading.Thread):
         self.poll_timeout_s = poll_timeout_s
         self.land_every_s = land_every_s
         self._factory = factory
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._flush_wanted = threading.Event()
         self._flushed = threading.Condition()
         self._flush_count = 0
@@ -94,7 +103,7 @@ class IngestThread(threading.Thread):
         self.ready.set()
         last_land = time.monotonic()
         try:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 stats = ingester.poll_once(self.poll_timeout_s)
                 lag = lag_by_source(stats, self._topic_source)
                 if lag:
@@ -127,5 +136,5 @@ class IngestThread(threading.Thread):
             return self._flushed.wait_for(lambda: self._flush_count >= target or not self.is_alive(), timeout_s)
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        self._stop.set()
+        self._stopping.set()
         self.join(timeout_s)
