@@ -2,18 +2,22 @@
 unsorted rows, exact duplicate rows, 64-hex user and device ids.
 
 Realism: each user has one or two devices and an app version; their events come in sessions
-separated by gaps well over the 30-minute session gap, denser in the daytime.
+separated by gaps well over the 30-minute session gap, denser in the evening (daily cycle).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+import numpy as np
+
+from .core import Dataset, Picker, Plan, TimeText, UserPool, generated_records, to_epoch
+from .faults import FaultCounts, Faults, items
+from .formats import write_csv
 
 HEADER = ("event_name", "user_id", "app_version", "event_time", "device_id", "client")
 EVENT_NAMES = ("page_view", "click", "search", "add_to_cart", "login", "logout", "share")
@@ -40,24 +44,6 @@ def format_utc(ts: datetime, digits: int) -> str:
     return base + " UTC"
 
 
-def iter_events(
-    rng: random.Random, users: int, start: datetime, days: int
-) -> Iterator[tuple[str, str, str, datetime, str, str]]:
-    for _ in range(users):
-        user = _hex_id(rng)
-        devices = [_hex_id(rng) for _ in range(rng.choice((1, 1, 2)))]
-        version = rng.choice(APP_VERSIONS)
-        for day in range(days):
-            for _ in range(rng.choice((0, 1, 1, 2, 3))):
-                # Sessions cluster in the daytime (UTC 7-23h), with a random start.
-                t = start + timedelta(days=day, hours=rng.uniform(7, 22.5))
-                device = rng.choice(devices)
-                for _ in range(max(1, int(rng.expovariate(1 / 8)))):
-                    event = rng.choices(EVENT_NAMES, EVENT_WEIGHTS)[0]
-                    yield event, user, version, t, device, "web"
-                    t += timedelta(seconds=rng.expovariate(1 / 60), microseconds=rng.randrange(10**6))
-
-
 def write_web_events_csv(
     path: Path,
     users: int = 200,
@@ -67,26 +53,14 @@ def write_web_events_csv(
     duplicate_fraction: float = 0.01,
 ) -> WebEventsSummary:
     """Write an extract-like CSV; returns how many rows, distinct events and duplicates it holds."""
-    rng = random.Random(seed)
-    rows = []
-    for event, user, version, t, device, client in iter_events(rng, users, start, days):
-        rows.append((event, user, version, format_utc(t, rng.randint(0, 6)), device, client))
-    events = len(rows)
-    duplicates = [rng.choice(rows) for _ in range(int(events * duplicate_fraction))]
-    rows.extend(duplicates)
-    rng.shuffle(rows)  # the real extract is not sorted
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return WebEventsSummary(rows=len(rows), events=events, duplicates=len(duplicates))
+    plan = Plan(seed=seed, start=to_epoch(start), end=to_epoch(start + timedelta(days=days)), users=users)
+    ds = WebEvents(plan)
+    counts = FaultCounts()
+    stream = items(ds, generated_records(WebEvents, plan, ds), Faults(duplicate_fraction=duplicate_fraction),
+                   counts, ds.bad_kinds)
+    rows = ds.write_extract(stream, Path(path))
+    return WebEventsSummary(rows=rows, events=rows - counts.duplicates, duplicates=counts.duplicates)
 
-
-# --------------------------------------------------------------------- the framework's dataset
-
-from .core import Dataset, Picker, TimeText, UserPool  # noqa: E402
-from .formats import write_csv  # noqa: E402
 
 _WEB_TIME = TimeText("%Y-%m-%d %H:%M:%S")
 
@@ -103,7 +77,7 @@ class WebEvents(Dataset):
 
     def setup(self) -> None:
         self.pool = UserPool(self.plan, self.users)
-        self._event = Picker(self.np_rng, __import__("numpy").asarray(EVENT_WEIGHTS, dtype=float))
+        self._event = Picker(self.np_rng, np.asarray(EVENT_WEIGHTS, dtype=float))
         self._people: dict[int, tuple[str, list[str], str]] = {}
 
     def person(self, i: int) -> tuple[str, list[str], str]:
@@ -142,11 +116,14 @@ class WebEvents(Dataset):
         return ("event_name", "user_id", "event_time")
 
     def write_files(self, stream, out: Path) -> list:
-        # The extract has 0-6 fraction digits and is not sorted.
-        digits = random.Random(f"{self.plan.seed}:{self.plan.shard}:digits")
         path = out / "web_events.csv"
-        write_csv(_ExtractTimes(self, digits), stream, path, shuffle=True)
+        self.write_extract(stream, path)
         return [path]
+
+    def write_extract(self, stream, path: Path) -> int:
+        """The extract's quirks: 0-6 fraction digits, rows not sorted. Returns the rows written."""
+        digits = random.Random(f"{self.plan.seed}:{self.plan.shard}:digits")
+        return write_csv(_ExtractTimes(self, digits), stream, path, shuffle=True)
 
 
 class _ExtractTimes:
