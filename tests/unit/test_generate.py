@@ -37,9 +37,12 @@ def read_csv(path: Path, delimiter: str = ",") -> list[dict]:
 
 
 def land_if_registered(settings, source: str, files: list[str]) -> None:
-    """Land with the source's spec when it is registered: every record lands, none quarantined."""
+    """Land with the source's spec when it is registered: every record lands, none quarantined.
+    JSON-lines files only where the spec reads them (view_log, for one, is a topic-only source)."""
     if source not in SOURCES:
         return  # the spec is someone else's and not merged yet; the format is checked directly
+    if files[0].endswith(".jsonl") and SOURCES[source].file_reader is None:
+        return
     results = ingest_files(settings, source, files)
     for r in results:
         assert r.reconciles() and r.quarantined == 0 and r.landed > 0, r
@@ -185,7 +188,12 @@ def test_product_views_and_orders_agree_with_a_plausible_ctr(settings, tmp_path)
     assert 0.008 < ctr < 0.035, ctr
     land_if_registered(settings, "orders", [str(tmp_path / "orders.csv")])
     land_if_registered(settings, "order_items", [str(tmp_path / "order_items.csv")])
-    land_if_registered(settings, "product_views", [str(p) for p in sorted(root.rglob("*.json"))])
+    if "product_views" in SOURCES:
+        # Every product view lands; whether the spec lands or quarantines the few non-product
+        # events (category, screen_view) is its own choice, so only reconciliation is asked of them.
+        results = ingest_files(settings, "product_views", [str(p) for p in sorted(root.rglob("*.json"))])
+        assert all(r.reconciles() for r in results)
+        assert sum(r.landed for r in results) >= sum(viewed.values())
 
 
 def test_lakehouse_csvs(settings, tmp_path):
