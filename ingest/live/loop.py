@@ -108,7 +108,7 @@ class LiveLoop:
                 if live:
                     live.update(render(self.status))
                 else:
-                    self.console.print(log_line(self.status), highlight=False)
+                    self.console.print(log_line(self.status), highlight=False, soft_wrap=True)
                 if self.options.max_cycles and self.status.cycle >= self.options.max_cycles:
                     break
                 self.stop_event.wait(max(0.0, self.options.interval_s - (time.monotonic() - started)))
@@ -153,6 +153,7 @@ class LiveLoop:
         self.status.dbt_seconds = result.seconds
         self.status.dbt_models = result.models
         self.status.errors = result.failed[-5:]
+        self.status.slowest_models = dict(sorted(result.timings.items(), key=lambda kv: -kv[1])[:5])
         for failure in result.failed:
             log.error("dbt: %s", failure)
         if self.alerter is not None:

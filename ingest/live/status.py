@@ -40,6 +40,7 @@ class LiveStatus:
     dbt_parse_seconds: float = 0.0
     updated_at: float = 0.0
     alerts_fired: int = 0
+    slowest_models: dict[str, float] = field(default_factory=dict)  # last cycle, seconds
     errors: list[str] = field(default_factory=list)
     sources: dict[str, SourceStatus] = field(default_factory=dict)
 
