@@ -12,6 +12,8 @@ import contextlib
 import gc
 import math
 import multiprocessing as mp
+import os
+import signal
 import threading
 import time
 from collections import Counter
@@ -236,8 +238,9 @@ def _produce(opts, settings, topic, plan, ds, stream, counts, publish) -> ShardR
             kp.send_all(producer, topic, partitions, kafka_messages(ds, stream), stats, count=plan.count,
                         bucket=bucket, chunk=kp.chunk_size(plan.rate if paced else None, burst),
                         deadline=deadline, on_chunk=on_chunk)
-        except KeyboardInterrupt:
-            stats.error = None  # a deliberate stop: flush what was sent and report
+        except KeyboardInterrupt:  # a deliberate stop: flush what was sent and report it
+            if plan.shards > 1:  # a worker may get the signal twice (its group and the parent)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
     finally:
         kp.finish(producer, stats)
     result.elapsed = time.monotonic() - t0  # first send to last acknowledgement
@@ -308,7 +311,8 @@ def run(opts: Options, settings: Settings, progress=None, prepared: str | None =
 
 
 def _run_processes(opts, settings, topic, shards, counters, watcher, stop) -> list[ShardResult]:
-    ctx = mp.get_context("fork")
+    # spawn, not fork: the parent may hold threads (progress, kafka-python) whose locks a fork copies.
+    ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_shard_entry, args=(opts, settings, topic, i, shards, counters, queue))
              for i in range(shards)]
@@ -327,7 +331,10 @@ def _run_processes(opts, settings, topic, shards, counters, watcher, stop) -> li
                     results += [ShardResult(i, error=f"process exited with {procs[i].exitcode}") for i in dead
                                 if i not in {r.shard for r in results}]
     except KeyboardInterrupt:
-        while len(results) < shards:  # the workers got the interrupt too; collect their reports
+        for p in procs:  # pass the stop on (a terminal sends it to them too; `kill -INT` does not)
+            if p.is_alive():
+                os.kill(p.pid, signal.SIGINT)
+        while len(results) < shards:  # each flushes what it sent and reports
             results.append(queue.get(timeout=90))
     finally:
         stop.set()
