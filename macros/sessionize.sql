@@ -5,13 +5,14 @@
     `tie_breakers`, a row starts a new session when it is the first, when it comes more than
     `max_gap_seconds` after the previous row (exactly the gap still continues), or when any of
     `break_columns` differs from the previous row's value. The last CTE, named `name`, holds the
-    input columns plus:
-      `is_session_start` (boolean), `session_number` (1, 2, ... per partition),
-      `session_start` (time of the session's first row) and `id_column`, a stable hash of the
-      partition columns and `session_start` (never a running number, so it survives re-runs).
+    input columns plus `is_session_start` (boolean) and `session_number` (1, 2, ... per partition)
+    and, when `row_level` (the default), `session_start` (time of the session's first row) and
+    `id_column`, a stable hash of the partition columns and `session_start` (never a running
+    number, so it survives re-runs). Marts that aggregate per session pass `row_level=false`
+    and derive both per session: one window pass and one hash per session instead of per row.
 -#}
 {% macro sessionize(name, relation, partition_by, time_column, max_gap_seconds,
-                    tie_breakers=[], break_columns=[], id_column='session_id') -%}
+                    tie_breakers=[], break_columns=[], id_column='session_id', row_level=true) -%}
 {%- set partition = partition_by | join(', ') -%}
 {%- set ordering = ([time_column] + tie_breakers) | join(', ') -%}
 {{ name }}__previous as (
@@ -43,34 +44,44 @@
 
 ),
 
+{%- if row_level %}
 {{ name }}__numbered as (
+{%- else %}
+{{ name }} as (
+{%- endif %}
 
     select
         *,
+        _starts_session = 1 as is_session_start,
         sum(_starts_session) over (
+            {#- Rows tied in time are never apart (no gap between them), so without break columns
+                the running count can order by time alone, peers together: a cheaper sort than the
+                tie-broken one, with the same result. A break column can split tied rows. #}
+            {%- if break_columns %}
             partition by {{ partition }} order by {{ ordering }}
             rows between unbounded preceding and current row
+            {%- else %}
+            partition by {{ partition }} order by {{ time_column }}
+            range between unbounded preceding and current row
+            {%- endif %}
         ) as session_number
     from {{ name }}__flagged
 
-),
-
-{{ name }}__started as (
-
-    select
-        *,
-        min({{ time_column }}) over (partition by {{ partition }}, session_number) as session_start
-    from {{ name }}__numbered
-
-),
+)
+{%- if row_level %},
 
 {{ name }} as (
 
     select
         *,
-        {{ surrogate_key(partition_by + ['session_start']) }} as {{ id_column }},
-        _starts_session = 1 as is_session_start
-    from {{ name }}__started
+        {{ surrogate_key(partition_by + ['session_start']) }} as {{ id_column }}
+    from (
+        select
+            *,
+            min({{ time_column }}) over (partition by {{ partition }}, session_number) as session_start
+        from {{ name }}__numbered
+    ) as started
 
 )
+{%- endif %}
 {%- endmacro %}

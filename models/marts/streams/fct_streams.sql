@@ -10,7 +10,7 @@
 -- the sessions with a stream still open (the watermark may have closed it), are re-streamed from
 -- a recompute point (their earliest new event, or earlier the start of any stream ending within
 -- the timeout of it) and the `replace_windows` strategy replaces their streams from that point on.
--- depends_on: {{ ref('stg_streams__watch_events') }}, {{ source('streams', 'watch_events') }}
+-- depends_on: {{ source('streams', 'watch_events') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_windows',
@@ -61,6 +61,15 @@ recompute_windows as (
     {{ recompute_windows_sql }}
 ),
 
+{% endif %}
+
+valid_events as (
+
+    select * from {{ ref('stg_streams__watch_events') }}
+    where is_valid
+
+),
+
 events as (
 
     select
@@ -72,76 +81,53 @@ events as (
         events.event_time,
         events.quality_issue,
         events.last_ingested_at
-    from {{ ref('stg_streams__watch_events') }} as events
+    from valid_events as events
+    {%- if is_incremental() %}
     inner join recompute_windows
         on
             events.session_id = recompute_windows.session_id
             and events.event_time >= recompute_windows.recompute_from
     -- A constant bound: lets DuckDB skip the lake's older row groups entirely.
-    where events.is_valid and events.event_time >= {{ earliest }}
+    where events.event_time >= {{ earliest }}
+    {%- endif %}
 
 ),
 
+-- The rule of int_watch_events_streamed, aggregated per stream right away.
 {{ sessionize(
     'streamed', 'events', ['session_id'], 'event_time', timeout,
-    tie_breakers=['program_id', 'device'], break_columns=['program_id'], id_column='stream_id',
+    tie_breakers=['program_id', 'device'], break_columns=['program_id'], row_level=false,
 ) }},
-
-streamed_events as (
-
-    select
-        *,
-        is_session_start as is_stream_start
-    from streamed
-
-),
 
 watermark as (
 
-    select greatest(
-        (select max(event_time) from events),
-        (select max(last_event_time) from {{ this }})
-    ) as watermark
+    -- The newest valid event time in the lake: the recomputed events hold every new one.
+    {%- set stored = '(select max(stored.last_event_time) from ' ~ this ~ ' as stored)' %}
+    select greatest(max(event_time), {{ stored if is_incremental() else 'null' }}) as watermark
+    from events
 
 ),
-
-{% else %}
-
-    streamed_events as (
-
-        select * from {{ ref('int_watch_events_streamed') }}
-
-    ),
-
-    watermark as (
-
-        select max(event_time) as watermark from streamed_events
-
-    ),
-
-{% endif %}
 
 streams as (
 
     select
-        stream_id,
         session_id,
         min(user_id) as user_id,
         min(program_id) as program_id,
         min(start_time) as program_start_time,
-        max(case when is_stream_start then device end) as device,
+        max(case when is_session_start then device end) as device,
         min(event_time) as first_event_time,
         max(event_time) as last_event_time,
         count(*) as heartbeat_count,
         count(quality_issue) as flagged_event_count,
         max(last_ingested_at) as last_ingested_at
-    from streamed_events
-    group by stream_id, session_id
+    from streamed
+    group by session_id, session_number
 
 )
 
 select
-    streams.stream_id,
+    {{ surrogate_key(['streams.session_id', 'streams.first_event_time']) }} as stream_id,
     streams.user_id,
     streams.program_id,
     coalesce(streams.program_start_time, streams.first_event_time) as start_time,

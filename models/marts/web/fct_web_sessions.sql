@@ -7,7 +7,7 @@
 -- it). The `replace_windows` strategy then deletes that user's sessions from the recompute
 -- point on and inserts the recomputed ones. Sessions ids are hash(user, start): unchanged
 -- sessions keep their id. Cost follows the new data, not the history (bench/bench_web_sessions.py).
--- depends_on: {{ ref('stg_web__events') }}, {{ source('web', 'web_events') }}
+-- depends_on: {{ source('web', 'web_events') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_windows',
@@ -49,6 +49,8 @@ recompute_windows as (
     {{ recompute_windows_sql }}
 ),
 
+{% endif %}
+
 events as (
 
     select
@@ -58,48 +60,40 @@ events as (
         events.event_time,
         events.last_ingested_at
     from {{ ref('stg_web__events') }} as events
+    {%- if is_incremental() %}
     inner join recompute_windows
         on
             events.user_id = recompute_windows.user_id
             and events.event_time >= recompute_windows.recompute_from
     -- A constant bound: lets DuckDB skip the lake's older row groups entirely.
     where events.event_time >= {{ earliest }}
+    {%- endif %}
 
 ),
 
+-- The rule of int_web_events_sessionized, aggregated per session right away.
 {{ sessionize(
     'sessionized', 'events', ['user_id'], 'event_time', gap_seconds,
-    tie_breakers=['event_name', 'device_id'],
+    tie_breakers=['event_name', 'device_id'], row_level=false,
 ) }},
-
-{% else %}
-
-    sessionized as (
-
-        select * from {{ ref('int_web_events_sessionized') }}
-
-    ),
-
-{% endif %}
 
 sessions as (
 
     select
-        session_id,
         user_id,
-        min(session_start) as session_start,
+        min(event_time) as session_start,
         max(event_time) as session_end,
         count(*) as event_count,
         count(distinct device_id) as device_count,
         max(case when is_session_start then device_id end) as device_id,
         max(last_ingested_at) as last_ingested_at
     from sessionized
-    group by session_id, user_id
+    group by user_id, session_number
 
 )
 
 select
-    session_id,
+    {{ surrogate_key(['user_id', 'session_start']) }} as session_id,
     user_id,
     device_id,
     session_start,
