@@ -3,8 +3,9 @@
 --
 -- A stream is open while its last heartbeat is within the timeout of the source watermark, the
 -- newest valid event time in the lake (event time, not wall clock: replays and backfills give the
--- same answer, and a stalled ingester does not close every stream). Open streams are kept with
--- `is_open = true`; consumers of finished streams filter on `not is_open`.
+-- same answer, and a stalled ingester does not close every stream); in the live loop, the later
+-- `watermark_watch_events` it passes (event time carried on by the clock while caught up).
+-- Open streams are kept with `is_open = true`; consumers of finished streams take `not is_open`.
 --
 -- Incremental like fct_web_sessions: the sessions with lake rows landed since the last run, plus
 -- the sessions with a stream still open (the watermark may have closed it), are re-streamed from
@@ -101,9 +102,17 @@ events as (
 
 watermark as (
 
-    -- The newest valid event time in the lake: the recomputed events hold every new one.
+    -- The newest valid event time in the lake (the recomputed events hold every new one), or
+    -- later the live loop's `watermark_watch_events`, which goes on with the wall clock while the
+    -- topic is caught up and quiet, so the last streams close without new heartbeats.
     {%- set stored = '(select max(stored.last_event_time) from ' ~ this ~ ' as stored)' %}
-    select greatest(max(event_time), {{ stored if is_incremental() else 'null' }}) as watermark
+    {%- set live = var('watermark_watch_events', none) %}
+    select
+        greatest(
+            max(event_time),
+            {{ stored if is_incremental() else 'null' }},
+            {{ "timestamp '" ~ live ~ "'" if live else 'null' }}
+        ) as watermark
     from events
 
 ),
