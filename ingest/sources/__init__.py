@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import interactions, watch_events, web_events
+from . import campaigns, interactions, order_items, orders, product_views, view_log, watch_events, web_events
 from .base import FileFormatError, RecordError, SourceSpec
 
 SOURCES: dict[str, SourceSpec] = {
@@ -11,6 +11,11 @@ SOURCES: dict[str, SourceSpec] = {
         web_events.SPEC,
         watch_events.SPEC,
         interactions.SPEC,
+        view_log.SPEC,
+        campaigns.SPEC,
+        product_views.SPEC,
+        orders.SPEC,
+        order_items.SPEC,
     )
 }
 
