@@ -202,7 +202,7 @@ class Dataset:
         self.plan = plan
         self.rng = rng_for(plan, self.stream or self.name)
         self.np_rng = np_rng_for(plan, self.stream or self.name)
-        self.users = plan.users or self.default_users
+        self.users = plan.users or max(1, self.default_users // plan.shards)  # a shard's share
         self.setup()
 
     # -- the simulation
