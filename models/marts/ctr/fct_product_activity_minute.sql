@@ -1,0 +1,138 @@
+-- Grain: one row per minute (GMT-3), platform and product with its product views and purchases
+-- (see int_order_products_purchased for what a purchase is). Rows exist only where something
+-- happened. Incremental: the minutes touched by lake rows landed since the last run (views,
+-- orders, or order items of an order) are recomputed in full and replace their old rows.
+-- depends_on: {{ ref('stg_ctr__product_views') }}, {{ ref('int_order_products_purchased') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='activity_minute',
+    on_schema_change='fail',
+    tags=['realtime'],
+    post_hook="{{ export_parquet(order_by='activity_minute, platform, product') }}",
+) }}
+
+{%- set offset_hours = var('ctr_utc_offset_hours') %}
+
+with
+
+{% if is_incremental() %}
+
+    {%- set since = query_timestamp(
+        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') - interval "
+        ~ var('lake_ingest_lookback_seconds') ~ " second from " ~ this
+    ) %}
+
+    {%- set new_minutes_sql %}
+        select {{ dbt.date_trunc('minute', dbt.dateadd('hour', offset_hours, 'pv.event_time')) }} as activity_minute
+        from {{ source('ctr', 'product_views') }} as pv
+        where pv._ingested_at > {{ since }}
+        union
+        select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
+        from {{ source('ctr', 'orders') }} as o
+        where o._ingested_at > {{ since }}
+        union
+        select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
+        from {{ source('ctr', 'order_items') }} as oi
+        inner join {{ source('ctr', 'orders') }} as o on oi.order_id = o.id
+        where oi._ingested_at > {{ since }}
+    {%- endset %}
+
+    {%- set earliest = query_timestamp('select min(activity_minute) from (' ~ new_minutes_sql ~ ')') %}
+
+new_minutes as (
+    {{ new_minutes_sql }}
+),
+
+product_views as (
+
+    select pv.*
+    from {{ ref('stg_ctr__product_views') }} as pv
+    inner join new_minutes on pv.viewed_minute = new_minutes.activity_minute
+    -- A constant bound (UTC, the lake's time) lets DuckDB skip older files and row groups.
+    where pv.viewed_at_utc >= {{ dbt.dateadd('hour', -offset_hours, earliest) }}
+
+),
+
+purchases as (
+
+    select p.*
+    from {{ ref('int_order_products_purchased') }} as p
+    inner join new_minutes on p.ordered_minute = new_minutes.activity_minute
+    where p.is_purchase
+
+),
+
+{% else %}
+
+    product_views as (
+
+        select * from {{ ref('stg_ctr__product_views') }}
+
+    ),
+
+    purchases as (
+
+        select * from {{ ref('int_order_products_purchased') }}
+        where is_purchase
+
+    ),
+
+{% endif %}
+
+views_per_minute as (
+
+    select
+        viewed_minute as activity_minute,
+        platform,
+        product,
+        count(*) as product_views,
+        max(last_ingested_at) as last_ingested_at
+    from product_views
+    group by viewed_minute, platform, product
+
+),
+
+purchases_per_minute as (
+
+    select
+        ordered_minute as activity_minute,
+        platform,
+        product,
+        count(*) as purchases,
+        max(last_ingested_at) as last_ingested_at
+    from purchases
+    group by ordered_minute, platform, product
+
+),
+
+joined as (
+
+    select
+        coalesce(v.activity_minute, p.activity_minute) as activity_minute,
+        coalesce(v.platform, p.platform) as platform,
+        coalesce(v.product, p.product) as product,
+        coalesce(v.product_views, 0) as product_views,
+        coalesce(p.purchases, 0) as purchases,
+        greatest(
+            coalesce(v.last_ingested_at, p.last_ingested_at),
+            coalesce(p.last_ingested_at, v.last_ingested_at)
+        ) as last_ingested_at
+    from views_per_minute as v
+    full outer join purchases_per_minute as p
+        on
+            v.activity_minute = p.activity_minute
+            and v.platform = p.platform
+            and v.product = p.product
+
+)
+
+select
+    {{ surrogate_key(['activity_minute', 'platform', 'product']) }} as activity_minute_id,
+    activity_minute,
+    platform,
+    product,
+    cast(product_views as integer) as product_views,
+    cast(purchases as integer) as purchases,
+    last_ingested_at
+from joined
