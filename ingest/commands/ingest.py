@@ -20,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     files.add_argument("paths", nargs="+", help="files or globs (quote globs: 'extracts/*.csv')")
     files.add_argument("--force", action="store_true", help="land again even if this content was landed")
     files.set_defaults(func=_run_files)
+    _register_kafka(sub)
 
 
 def _run_files(args: argparse.Namespace) -> int:
@@ -33,3 +34,56 @@ def _run_files(args: argparse.Namespace) -> int:
         table.add_row(r.file, str(r.read), str(r.landed), str(r.quarantined), status)
     Console().print(table)
     return 0 if all(r.reconciles() for r in results) else 1
+
+
+def _register_kafka(sub: argparse._SubParsersAction) -> None:
+    k = sub.add_parser("kafka", help="land Kafka topics exactly once by offsets (see docs/ingestion.md)")
+    k.add_argument("--topics", nargs="+", metavar="SOURCE",
+                   help="sources (or their topic names) to land (default: every topic source)")
+    mode = k.add_mutually_exclusive_group()
+    mode.add_argument("--follow", action="store_true", help="keep consuming until SIGINT/SIGTERM")
+    mode.add_argument("--until-caught-up", action="store_true",
+                      help="land up to the high watermarks, then exit (the default)")
+    share = k.add_mutually_exclusive_group()
+    share.add_argument("--group", help="share partitions with other ingesters through this consumer group")
+    share.add_argument("--partitions", type=_partition_list, metavar="P,...",
+                       help="consume only these partition numbers of each topic (static scale-out)")
+    k.add_argument("--flush-records", type=int, default=100_000, help="land a partition after N messages")
+    k.add_argument("--flush-interval", type=float, default=1.0, help="... or after this many seconds")
+    k.add_argument("--max-message-bytes", type=int, default=1_000_000, help="larger messages are quarantined")
+    k.add_argument("--timeout", type=float, default=300.0, help="--until-caught-up gives up after this")
+    k.add_argument("--no-live", action="store_true", help="log lines instead of the live status table")
+    k.set_defaults(func=_run_kafka)
+
+
+def _partition_list(text: str) -> list[int]:
+    try:
+        return sorted({int(p) for p in text.split(",") if p.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected partition numbers like 0,2,3, got {text!r}") from None
+
+
+def _run_kafka(args: argparse.Namespace) -> int:
+    import logging
+
+    from ..kafka_ingest import ingest_until_caught_up
+    from ..kafka_status import follow, render
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its reconnect noise; ours says it once
+    settings = load_settings()
+    by_topic = {settings.topic(s): s for s in SOURCES}
+    sources = None
+    if args.topics:
+        unknown = [t for t in args.topics if t not in SOURCES and t not in by_topic]
+        if unknown:
+            raise ValueError(f"unknown source/topic {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}")
+        sources = [t if t in SOURCES else by_topic[t] for t in args.topics]
+    options = {"group": args.group, "partitions": args.partitions, "flush_records": args.flush_records,
+               "flush_interval_s": args.flush_interval, "max_message_bytes": args.max_message_bytes}
+    if args.follow:
+        stats = follow(settings, sources, live_view=False if args.no_live else None, **options)
+    else:
+        stats = ingest_until_caught_up(settings, sources, timeout_s=args.timeout, **options)
+    Console().print(render(stats, "ingest kafka: landed"))
+    return 0

@@ -1,0 +1,68 @@
+"""`pulse lake audit` (produced = landed + quarantined?) and `pulse lake compact`."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.console import Console
+from rich.table import Table
+
+from ..config import TOPIC_SOURCES, load_settings
+from ..sources import SOURCES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("lake", help="audit or compact the Kafka-landed part of the lake")
+    sub = p.add_subparsers(dest="lake_command", required=True)
+    audit = sub.add_parser("audit", help="reconcile the broker's offsets with landed + quarantined messages")
+    audit.add_argument("--sources", nargs="+", choices=sorted(SOURCES), help="default: every topic source")
+    audit.add_argument("--no-broker", action="store_true", help="check the lake alone (gaps, duplicates)")
+    audit.set_defaults(func=_run_audit)
+    compact = sub.add_parser("compact", help="merge small landed files per partition and hour")
+    compact.add_argument("--sources", nargs="+", choices=sorted(SOURCES), help="default: every topic source")
+    compact.add_argument("--older-than", default="1h", help="only files last written before this (default 1h)")
+    compact.add_argument("--max-file-mb", type=float, default=32.0, help="files this big are left alone")
+    compact.set_defaults(func=_run_compact)
+
+
+def _sources(args: argparse.Namespace) -> list[str]:
+    return args.sources or [s for s in TOPIC_SOURCES if s in SOURCES]
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    from ..audit import add_broker_view, audit_lake
+
+    settings = load_settings()
+    sources = _sources(args)
+    audits = audit_lake(settings, sources)
+    if not args.no_broker:
+        add_broker_view(settings, audits, {settings.topic(s): s for s in sources})
+    table = Table(title="lake audit (unit: messages = offsets)", title_justify="left")
+    for col in ("topic", "part", "epoch", "broker offsets", "produced", "landed", "quarantined", "in lake",
+                "not yet landed", "missing", "dup rows", "status"):
+        table.add_column(col, justify="left" if col in ("topic", "status", "missing") else "right")
+    ok = True
+    for (_topic, _part, _epoch), a in sorted(audits.items()):
+        ok &= a.ok
+        span = "-" if a.produced is None else f"{a.broker_first}..{a.broker_highwater - 1}"
+        status = "ok" if a.ok else "[red]" + ", ".join(
+            w for w, bad in (("missing", a.missing), ("duplicates", a.duplicates),
+                             (f"outside name range: {', '.join(a.outside_name[:3])}", a.outside_name)) if bad) + "[/]"
+        table.add_row(a.topic, str(a.partition), str(a.epoch), span, "-" if a.produced is None else str(a.produced),
+                      str(a.landed_messages), str(a.quarantined_messages), str(a.messages), str(a.not_yet_landed),
+                      a.describe_missing() or "-", str(a.duplicates), status)
+    Console().print(table)
+    if not audits:
+        Console().print("nothing Kafka-landed in the lake yet")
+    return 0 if ok else 1
+
+
+def _run_compact(args: argparse.Namespace) -> int:
+    from ..compact import compact_lake, parse_duration
+
+    settings = load_settings()
+    result = compact_lake(settings, _sources(args), parse_duration(args.older_than),
+                          int(args.max_file_mb * 1024 * 1024))
+    Console().print(f"compacted: {result.merged_files} file(s) written from {result.removed_files} removed, "
+                    f"{result.rows} rows")
+    return 0

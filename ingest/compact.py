@@ -1,0 +1,129 @@
+"""`pulse lake compact [--older-than 1h]`: merge small Kafka-landed files, keeping offsets exact.
+
+Per date folder and topic partition (and log epoch), the landed files older than `--older-than`
+and smaller than `--max-file-mb` are merged, one file per partition and landing hour (the hour of
+the files' modification time). A merged file keeps the naming form `<topic>+<p>+<first>-<last>`:
+its range is the union of the merged ranges. Gaps inside it are offsets whose rows live elsewhere
+(another date folder, the quarantine), so the name says "all offsets here lie in first..last",
+and `pulse lake audit` still accounts for every offset from the rows themselves.
+
+Rules that keep this exact and safe while ingestion runs:
+  - the partition's newest range (where the ingester resumes and replays) is never merged;
+  - only runs of consecutive eligible files (in offset order) merge, so a merged range never
+    spans a file that stays;
+  - the merged file is written atomically (hidden tmp + rename), then the originals are removed.
+    A crash in between leaves originals whose range lies inside a merged file's: the next run
+    removes them first. A reader listing the folder in the milliseconds between the rename and
+    the removals sees those rows twice; readers that must be exact then dedupe on
+    (_topic, _partition, _offset, _row), which is unique in the lake.
+The quarantine is not compacted (it stays small).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .config import Settings
+from .kafka_names import OffsetRange, file_stem, kafka_files, resume_points
+from .lake import source_dir, write_table_atomic
+
+DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
+
+
+@dataclass
+class CompactResult:
+    merged_files: int = 0  # files written
+    removed_files: int = 0  # originals removed (including leftovers of an interrupted run)
+    rows: int = 0
+
+
+def parse_duration(text: str) -> float:
+    """'90s', '15m', '1h', '2d' or plain seconds -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip().lower()
+    try:
+        if t and t[-1] in units:
+            return float(t[:-1]) * units[t[-1]]
+        return float(t)
+    except ValueError:
+        raise ValueError(f"--older-than: expected a duration like 90s, 15m, 1h, got {text!r}") from None
+
+
+def compact_lake(settings: Settings, sources: list[str], older_than_s: float = 3600.0,
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, now: float | None = None) -> CompactResult:
+    now = time.time() if now is None else now
+    result = CompactResult()
+    newest = {key: r.latest for key, r in resume_points(settings, sources).items() if r.latest is not None}
+    for source in sources:
+        by_folder: dict[tuple[Path, str, int, int], list[tuple[Path, OffsetRange]]] = defaultdict(list)
+        for path, rng in kafka_files([source_dir(settings, source)]):
+            by_folder[(path.parent, rng.topic, rng.epoch, rng.partition)].append((path, rng))
+        for files in by_folder.values():
+            files = _remove_leftovers(files, result)
+            for group in _groups(files, newest, now - older_than_s, max_file_bytes):
+                _merge(group, result)
+    return result
+
+
+def _remove_leftovers(files: list[tuple[Path, OffsetRange]], result: CompactResult) -> list[tuple[Path, OffsetRange]]:
+    """Drop originals an interrupted run already merged (their range lies inside another file's)."""
+    keep = []
+    for path, rng in files:
+        covered = any(o is not rng and o.first <= rng.first and rng.last <= o.last
+                      and (o.first, o.last) != (rng.first, rng.last) for _, o in files)
+        if covered:
+            path.unlink(missing_ok=True)
+            result.removed_files += 1
+        else:
+            keep.append((path, rng))
+    return keep
+
+
+def _groups(files, newest: dict, cutoff: float, max_bytes: int) -> list[list[tuple[Path, OffsetRange]]]:
+    """Runs of consecutive eligible files of one folder and partition, split by landing hour."""
+    groups: list[list[tuple[Path, OffsetRange]]] = []
+    run: list[tuple[Path, OffsetRange]] = []
+    run_hour = None
+    for path, rng in sorted(files, key=lambda f: (f[1].first, f[1].last)):
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            st = None
+        latest = newest.get(rng.key)
+        eligible = (st is not None and st.st_mtime < cutoff and st.st_size < max_bytes
+                    and not (latest is not None and latest.epoch == rng.epoch
+                             and (latest.first, latest.last) == (rng.first, rng.last)))
+        hour = int(st.st_mtime // 3600) if st else None
+        if not eligible or hour != run_hour:
+            if len(run) > 1:
+                groups.append(run)
+            run, run_hour = [], hour
+        if eligible:
+            run.append((path, rng))
+    if len(run) > 1:
+        groups.append(run)
+    return groups
+
+
+def _merge(group: list[tuple[Path, OffsetRange]], result: CompactResult) -> None:
+    tables = [pq.ParquetFile(path).read() for path, _ in group]  # no hive column from the path
+    table = pa.concat_tables(tables, promote_options="default").sort_by([("_offset", "ascending"),
+                                                                          ("_row", "ascending")])
+    first = min(r.first for _, r in group)
+    last = max(r.last for _, r in group)
+    r0 = group[0][1]
+    target = group[0][0].parent / f"{file_stem(r0.topic, r0.partition, first, last, r0.epoch)}.parquet"
+    write_table_atomic(table, target)
+    for path, _ in group:
+        if path != target:
+            os.unlink(path)
+            result.removed_files += 1
+    result.merged_files += 1
+    result.rows += table.num_rows

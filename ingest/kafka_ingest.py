@@ -1,0 +1,477 @@
+"""Land Kafka topics into the lake exactly once, by offsets (DESIGN.md decisions 1-3).
+
+In-process API (the live loop `pulse run` drives it from a thread):
+
+    ing = KafkaIngester(settings, ["view_log"])      # or group="g" / partitions=[0, 2]
+    stats = ing.poll_once(0.2)   # consume, land what is due; IngestStats.partitions[(topic, p)].lag
+    ing.flush()                  # land everything buffered now
+    ing.close()
+    ingest_until_caught_up(settings, ["view_log"])   # one-shot: land up to the high watermarks
+
+How exactly-once works: a flush of a partition covers a contiguous offset range and names every
+file it writes after it (`kafka_names`). On start and on every assignment the ingester looks at
+the lake's file names: it seeks to the *first* offset of the newest range and replays that range
+with a flush fence at its last offset, so a flush cut short by a crash (some of its date files
+written, others not) is completed under the same names, and a complete one is rewritten
+identically. Writes are atomic (tmp + rename), so a reader never sees half a file.
+Broker commits are never used.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError, OffsetOutOfRangeError
+
+from .config import TOPIC_SOURCES, Settings
+from .kafka_decode import DEFAULT_MAX_MESSAGE_BYTES, decode_message
+from .kafka_names import file_stem, resume_points
+from .lake import ensure_placeholders, write_quarantine, write_rows
+from .metrics import MetricsWriter, retention_s, retention_warning
+from .sources import SOURCES, get_source
+from .sources.base import SourceSpec
+
+log = logging.getLogger("pulse.ingest.kafka")
+
+# Consumer settings: big fetches (per-record overhead dominates), no auto-commit (the lake holds
+# the offsets), no silent offset reset (a reset is detected and handled here), no topic creation.
+CONSUMER_TUNING: dict[str, Any] = {
+    "enable_auto_commit": False,
+    "auto_offset_reset": "none",
+    "allow_auto_create_topics": False,
+    "max_poll_records": 20_000,
+    "fetch_max_bytes": 64 * 1024 * 1024,
+    "max_partition_fetch_bytes": 8 * 1024 * 1024,
+    "fetch_max_wait_ms": 200,
+    "request_timeout_ms": 10_000,
+    "reconnect_backoff_max_ms": 5_000,
+    "metrics_enabled": False,
+    "metadata_max_age_ms": 10_000,
+}
+GROUP_TUNING: dict[str, Any] = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 1_000}
+REFRESH_EVERY_S = 5.0  # how often manual assignment looks for new topics/partitions
+
+
+def default_sources() -> list[str]:
+    return [s for s in TOPIC_SOURCES if s in SOURCES]
+
+
+@dataclass
+class PartitionStats:
+    topic: str
+    partition: int
+    source: str
+    epoch: int
+    position: int  # next offset to consume
+    highwater: int | None  # from the last fetch (Tansu's end_offsets undercounts; this is right)
+    buffered: int  # messages polled, not yet landed
+    landed_messages: int  # since this ingester started (landed or quarantined)
+    landed_rows: int
+    quarantined: int
+    records_per_s: float
+    last_flush_at: float | None
+    behind_s: float | None  # age of the newest consumed message while lag > 0
+    warning: str | None
+
+    @property
+    def lag(self) -> int | None:
+        return None if self.highwater is None else max(self.highwater - self.position, 0)
+
+
+@dataclass
+class IngestStats:
+    partitions: dict[tuple[str, int], PartitionStats] = field(default_factory=dict)
+    polled: int = 0  # messages consumed by this call
+    files_written: int = 0
+    broker_ok: bool = True
+    error: str | None = None
+
+    @property
+    def lag(self) -> int:
+        return sum(p.lag or 0 for p in self.partitions.values())
+
+    @property
+    def caught_up(self) -> bool:
+        """Every assigned partition's high watermark is known, reached, and nothing is buffered."""
+        return all(p.highwater is not None and p.position >= p.highwater and p.buffered == 0
+                   for p in self.partitions.values())
+
+
+class _Partition:
+    """Consumption and buffering state of one assigned topic partition."""
+
+    def __init__(self, tp: TopicPartition, spec: SourceSpec, epoch: int, position: int, fence: int | None):
+        self.tp = tp
+        self.spec = spec
+        self.epoch = epoch
+        self.position = position
+        self.fence = fence  # replaying the newest lake range: flush exactly after this offset
+        self.highwater: int | None = None
+        self.first: int | None = None
+        self.last = -1
+        self.first_ts_ms: int | None = None
+        self.buffered_since = 0.0
+        self.messages = 0
+        self.rows: list[dict[str, Any]] = []
+        self.bad: list[dict[str, Any]] = []
+        self.newest_ts_ms: int | None = None
+        self.landed_messages = 0
+        self.landed_rows = 0
+        self.quarantined = 0
+        self.last_flush_at: float | None = None
+        self.rate = 0.0
+        self._rate_mark = (time.monotonic(), 0)
+
+    def stats(self) -> PartitionStats:
+        lag = None if self.highwater is None else max(self.highwater - self.position, 0)
+        behind = None
+        if lag and self.newest_ts_ms is not None:
+            behind = max(time.time() - self.newest_ts_ms / 1000, 0.0)
+        return PartitionStats(
+            self.tp.topic, self.tp.partition, self.spec.name, self.epoch, self.position, self.highwater,
+            self.messages, self.landed_messages, self.landed_rows, self.quarantined, self.rate,
+            self.last_flush_at, behind,
+            retention_warning(self.tp.topic, self.tp.partition, lag, behind, retention_s(self.tp.topic)))
+
+    def update_rate(self) -> None:
+        t0, n0 = self._rate_mark
+        now = time.monotonic()
+        if now - t0 >= 1.0:
+            inst = (self.landed_messages + self.messages - n0) / (now - t0)
+            self.rate = inst if self.rate == 0 else 0.5 * self.rate + 0.5 * inst
+            self._rate_mark = (now, self.landed_messages + self.messages)
+
+
+class KafkaIngester:
+    """Consumes the topics of `sources` and lands them; see the module docstring."""
+
+    def __init__(self, settings: Settings, sources: list[str] | None = None, *, group: str | None = None,
+                 partitions: list[int] | None = None, flush_records: int = 100_000,
+                 flush_interval_s: float = 1.0, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
+                 consumer_config: dict[str, Any] | None = None, write_metrics: bool = True):
+        if group and partitions is not None:
+            raise ValueError("choose either a consumer group (--group) or static partitions (--partitions)")
+        self.settings = settings
+        self.sources = list(sources or default_sources())
+        self.specs = {settings.topic(s): get_source(s) for s in self.sources}
+        self.group = group
+        self.static_partitions = set(partitions) if partitions is not None else None
+        self.flush_records = flush_records
+        self.flush_interval_s = flush_interval_s
+        self.max_message_bytes = max_message_bytes
+        self.metrics = MetricsWriter(settings) if write_metrics else None
+        self.parts: dict[TopicPartition, _Partition] = {}
+        self.broker_ok = True
+        self._last_refresh = 0.0
+        self._backoff_s = 0.0
+        self._retry_at = 0.0
+        self._files_written = 0
+        ensure_placeholders(settings, self.specs.values())
+        config = {**settings.kafka_client_config(), **CONSUMER_TUNING, **(consumer_config or {})}
+        if group:
+            config = {**config, **GROUP_TUNING, "group_id": group}
+        self.consumer = KafkaConsumer(**config)
+        if group:
+            self.consumer.subscribe(topics=list(self.specs), listener=_Rebalance(self))
+
+    # -- assignment -----------------------------------------------------------------------------
+    def _refresh_assignment(self) -> None:
+        """Manual mode: assign every partition of our topics (or the static ones), new ones too."""
+        if self.group or time.monotonic() - self._last_refresh < REFRESH_EVERY_S:
+            return
+        self._last_refresh = time.monotonic()
+        existing = self.consumer.topics()  # a remote call: sees topics created since
+        wanted = set(self.parts)
+        for topic in self.specs:
+            if topic not in existing:
+                continue
+            for p in self.consumer.partitions_for_topic(topic) or ():
+                if self.static_partitions is None or p in self.static_partitions:
+                    wanted.add(TopicPartition(topic, p))
+        if wanted != set(self.parts):
+            self.consumer.assign(sorted(wanted))
+            self._start_partitions([tp for tp in wanted if tp not in self.parts])
+
+    def _start_partitions(self, tps: list[TopicPartition]) -> None:
+        """Seek each partition to where the lake says it continues (replaying the newest range)."""
+        if not tps:
+            return
+        resume = resume_points(self.settings, self.sources)
+        for tp in sorted(tps):
+            r = resume.get((tp.topic, tp.partition))
+            if r is None or r.latest is None:
+                part = _Partition(tp, self.specs[tp.topic], r.epoch if r else 0, 0, None)
+            else:
+                part = _Partition(tp, self.specs[tp.topic], r.epoch, r.latest.first, r.latest.last)
+            self.parts[tp] = part
+            self.consumer.seek(tp, part.position)
+            log.info("%s[%d]: resuming at offset %d (epoch %d%s)", tp.topic, tp.partition, part.position,
+                     part.epoch, f", replaying up to {part.fence}" if part.fence is not None else "")
+
+    def _stop_partitions(self, tps: list[TopicPartition]) -> None:
+        for tp in tps:
+            part = self.parts.pop(tp, None)
+            if part is not None:
+                self._flush_partition(part)
+
+    # -- consuming ------------------------------------------------------------------------------
+    def poll_once(self, timeout_s: float = 0.2) -> IngestStats:
+        """Consume what arrives within `timeout_s`, land what is due, and report per partition."""
+        stats = IngestStats()
+        if time.monotonic() < self._retry_at:  # broker unavailable: wait out the backoff
+            time.sleep(min(timeout_s, self._retry_at - time.monotonic()))
+            return self.stats(stats)
+        try:
+            self._refresh_assignment()
+            if not self.parts and not self.group:
+                time.sleep(timeout_s)
+                batches = {}
+            else:
+                batches = self.consumer.poll(timeout_ms=int(timeout_s * 1000))
+            self._broker_back()
+        except OffsetOutOfRangeError as exc:
+            self._out_of_range(exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {})
+            batches = {}
+        except KafkaError as exc:
+            self._broker_down(exc)
+            stats.error = str(exc)
+            batches = {}
+        for tp, records in batches.items():
+            part = self.parts.get(tp)
+            if part is not None:
+                stats.polled += self._take(part, records)
+        for tp, part in self.parts.items():
+            self._check_highwater(tp, part)
+            due = part.messages and (part.messages >= self.flush_records
+                                     or time.monotonic() - part.buffered_since >= self.flush_interval_s)
+            if due:
+                self._flush_partition(part)
+            part.update_rate()
+        stats.files_written = self._files_written
+        return self.stats(stats)
+
+    def _take(self, part: _Partition, records: list) -> int:
+        spec, max_bytes = part.spec, self.max_message_bytes
+        taken = 0
+        for rec in records:
+            offset = rec.offset
+            if offset < part.position:
+                continue  # fetched before a seek back: already buffered or landed
+            if part.fence is not None and offset > part.fence:
+                self._flush_partition(part)  # close the replayed range exactly where it was
+            if part.first is None:
+                part.first, part.first_ts_ms, part.buffered_since = offset, rec.timestamp, time.monotonic()
+            decoded = decode_message(rec.value, spec, max_bytes)
+            for row in decoded.rows:
+                row["_offset"] = offset
+            part.rows += decoded.rows
+            for row_no, reason in decoded.bad:
+                part.bad.append({"_offset": offset, "_row": row_no, "raw": rec.value, "reason": reason})
+            part.last = offset
+            part.position = offset + 1
+            part.messages += 1
+            part.newest_ts_ms = rec.timestamp
+            taken += 1
+            if (part.fence is not None and offset >= part.fence) or part.messages >= self.flush_records:
+                self._flush_partition(part)
+        return taken
+
+    def _check_highwater(self, tp: TopicPartition, part: _Partition) -> None:
+        try:
+            hw = self.consumer.highwater(tp)
+        except KafkaError:
+            return
+        if hw is None:
+            return
+        if hw < part.position and part.messages == 0 and part.fence is None:
+            # The log ends before offsets we already landed: the broker lost its log (Tansu keeps
+            # topics in memory) or the topic was recreated. New offsets start a new epoch.
+            self._new_epoch(tp, part, f"the log ends at {hw}, before offset {part.position}")
+            return
+        part.highwater = hw
+
+    def _out_of_range(self, offsets: dict) -> None:
+        tps = [tp for tp in offsets if tp in self.parts] or list(self.parts)
+        try:
+            starts = self.consumer.beginning_offsets(tps, timeout_ms=5000)
+        except KafkaError as exc:
+            self._broker_down(exc)
+            return
+        for tp in tps:
+            part, start = self.parts[tp], starts.get(tp, 0)
+            if part.position < start:
+                lost_to = start - 1
+                if part.fence is not None and part.messages == 0:
+                    # Replay of the newest range no longer possible: its files stay as they are.
+                    skip_from = part.fence + 1
+                else:
+                    skip_from = part.position
+                self._flush_partition(part)
+                part.fence = None
+                if skip_from <= lost_to:
+                    log.warning("%s[%d]: offsets %d..%d expired from the broker before they were landed "
+                                "(retention); `pulse lake audit` will show the gap", tp.topic, tp.partition,
+                                skip_from, lost_to)
+                part.position = max(start, skip_from)
+                self.consumer.seek(tp, part.position)
+            else:
+                self._new_epoch(tp, part, f"offset {part.position} is past the end of the log")
+
+    def _new_epoch(self, tp: TopicPartition, part: _Partition, why: str) -> None:
+        self._flush_partition(part)
+        part.epoch += 1
+        part.fence = None
+        part.position = 0
+        part.highwater = None
+        log.warning("%s[%d]: %s; the broker's log was reset, landing its offsets from 0 as epoch %d",
+                    tp.topic, tp.partition, why, part.epoch)
+        self.consumer.seek(tp, 0)
+
+    def _broker_down(self, exc: Exception) -> None:
+        self._backoff_s = min(max(self._backoff_s * 2, 0.5), 10.0)
+        self._retry_at = time.monotonic() + self._backoff_s
+        if self.broker_ok:
+            log.warning("Kafka at %s unavailable (%s); retrying with backoff up to 10s, buffered messages are "
+                        "landed meanwhile", self.settings.bootstrap, exc)
+        self.broker_ok = False
+        self._last_refresh = 0.0
+        for part in self.parts.values():
+            self._flush_partition(part)
+
+    def _broker_back(self) -> None:
+        if not self.broker_ok:
+            log.warning("Kafka at %s reachable again; resuming", self.settings.bootstrap)
+        self.broker_ok = True
+        self._backoff_s = 0.0
+
+    # -- landing --------------------------------------------------------------------------------
+    def flush(self) -> int:
+        """Land everything buffered; returns the number of messages landed."""
+        return sum(self._flush_partition(part) for part in list(self.parts.values()))
+
+    def _flush_partition(self, part: _Partition) -> int:
+        if part.first is None:
+            return 0
+        if self.group and part.tp not in self.consumer.assignment():
+            # The group gave this partition to another ingester meanwhile: it replays from the
+            # lake; writing here could overlap its ranges.
+            log.warning("%s[%d]: no longer assigned; dropping %d buffered messages (the new owner lands them)",
+                        part.tp.topic, part.tp.partition, part.messages)
+            self._reset_buffer(part)
+            return 0
+        spec = part.spec
+        name = file_stem(part.tp.topic, part.tp.partition, part.first, part.last, part.epoch)
+        lake = {"_source": spec.name, "_ingested_at": datetime.now(UTC).replace(tzinfo=None),
+                "_topic": part.tp.topic, "_partition": part.tp.partition, "_file": None}
+        if part.bad:
+            for rec in part.bad:
+                rec.update(lake)
+            # Named after the range too, in the folder of the range's first message time, so a
+            # replay overwrites it instead of adding a second copy.
+            write_quarantine(self.settings, spec.name, part.bad, name, _day_of(part.first_ts_ms))
+            self._files_written += 1
+        for row in part.rows:
+            row.update(lake)
+        if part.rows:
+            self._files_written += len(write_rows(self.settings, spec, part.rows, name))
+        n = part.messages
+        part.landed_messages += n
+        part.landed_rows += len(part.rows)
+        part.quarantined += len(part.bad)
+        part.last_flush_at = time.time()
+        if self.metrics is not None:
+            s = part.stats()
+            self.metrics.write([{
+                "topic": s.topic, "partition": s.partition, "epoch": s.epoch, "first": part.first,
+                "last": part.last, "messages": n, "rows": len(part.rows), "quarantined": len(part.bad),
+                "position": s.position, "highwater": s.highwater, "lag": s.lag,
+                "behind_s": None if s.behind_s is None else round(s.behind_s, 3),
+                "records_per_s": round(s.records_per_s, 1), "retention_s": retention_s(s.topic),
+                "warning": s.warning}])
+            if s.warning:
+                log.warning(s.warning)
+        if part.fence is not None and part.last >= part.fence:
+            part.fence = None
+        self._reset_buffer(part)
+        return n
+
+    @staticmethod
+    def _reset_buffer(part: _Partition) -> None:
+        part.first, part.last, part.first_ts_ms = None, -1, None
+        part.rows, part.bad, part.messages = [], [], 0
+
+    def stats(self, stats: IngestStats | None = None) -> IngestStats:
+        """Per-partition state now (fills `stats` when given)."""
+        stats = stats or IngestStats()
+        stats.partitions = {(tp.topic, tp.partition): part.stats() for tp, part in self.parts.items()}
+        stats.broker_ok = self.broker_ok
+        stats.files_written = self._files_written
+        return stats
+
+    def close(self) -> None:
+        """Land what is buffered and close the consumer (leaving the group, if any)."""
+        try:
+            self.flush()
+        finally:
+            self.consumer.close(autocommit=False)
+
+    def __enter__(self) -> KafkaIngester:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    """Group mode: land what a partition buffered before giving it up; seek to the lake on gain."""
+
+    def __init__(self, ingester: KafkaIngester):
+        self.ingester = ingester
+
+    def on_partitions_revoked(self, revoked):
+        ing = self.ingester
+        for tp in list(revoked):
+            part = ing.parts.pop(tp, None)
+            if part is not None and part.first is not None:
+                ing.parts[tp] = part  # still ours while the callback runs: land, then forget
+                ing._flush_partition(part)
+                ing.parts.pop(tp, None)
+
+    def on_partitions_assigned(self, assigned):
+        self.ingester._start_partitions([tp for tp in assigned if tp not in self.ingester.parts])
+
+
+def _day_of(ts_ms: int | None) -> date:
+    if ts_ms is None or ts_ms < 0:
+        return date(1970, 1, 2)
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).date()
+
+
+def ingest_until_caught_up(settings: Settings, sources: list[str] | None = None, *, timeout_s: float = 300.0,
+                           **options: Any) -> IngestStats:
+    """Land every configured topic up to its high watermark, then stop. Raises on timeout."""
+    deadline = time.monotonic() + timeout_s
+    with KafkaIngester(settings, sources, **options) as ing:
+        total = 0
+        while True:
+            stats = ing.poll_once(0.5)
+            total += stats.polled
+            if stats.polled == 0 and stats.broker_ok and stats.partitions and stats.caught_up:
+                break
+            if stats.polled == 0 and stats.broker_ok and not stats.partitions and not ing.group:
+                break  # none of the topics exists yet: nothing to land
+            if time.monotonic() > deadline:
+                ing.flush()
+                raise RuntimeError(f"ingest kafka: not caught up after {timeout_s:.0f}s (lag {stats.lag} messages"
+                                   f"{'' if stats.broker_ok else ', broker unavailable: ' + str(stats.error)})")
+            if stats.polled == 0 and not stats.caught_up:
+                ing.flush()
+        ing.flush()
+        stats = ing.stats(IngestStats(polled=total))
+    return stats
