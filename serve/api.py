@@ -63,7 +63,7 @@ def _first_error(exc: RequestValidationError) -> str:
 
 def create_app(settings: Settings | None = None, token: str | None = None) -> FastAPI:
     settings = settings or load_settings()
-    token = token if token is not None else os.environ.get(TOKEN_ENV) or None
+    token = (token if token is not None else os.environ.get(TOKEN_ENV)) or None  # empty: no token
     reader = CtrReader(settings)
 
     def require_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:

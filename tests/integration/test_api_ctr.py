@@ -1,0 +1,168 @@
+"""The CTR API against a real uvicorn server (`pulse serve api` in a subprocess, free port),
+over the hand-computed fixture (tests/fixtures/{product_views,orders,order_items}) built by dbt.
+
+Expected answers, worked by hand (times GMT-3; product views are GMT in the files):
+  MobileWeb 20008657_002: views 2016-01-31 22:30:10.5 and 22:30:40 (01:30 GMT on Feb 1!),
+      2016-02-01 00:10:00 (its batch landed twice: one view); orders 1 (31/01 22:45, DELIVERED,
+      two sizes of it: one purchase), 2 (01/02 00:15, CANCELED: no purchase), 3 (01/02 00:20, SHIPPED).
+  MobileWeb 20011111_001: view 2016-02-01 00:10:05; order 1 (31/01 22:45).
+  iOS 20008657_002: views 2016-02-01 09:00:00, 09:00:30; order 4 (01/02 09:05).
+  Order 5 (device Desktop) is on no platform: not counted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest.config import load_settings
+from ingest.files import ingest_files
+from tests.conftest import REPO, free_port, run_dbt_subprocess
+
+FIXTURES = REPO / "tests" / "fixtures"
+TOKEN = "test-token-123"
+DAY_BOUNDARY = {"startTimestamp": "2016-01-31 22:00:00", "endTimestamp": "2016-02-01 22:00:00", "aggregation": "120"}
+
+
+def build_ctr_fixture(data_dir: Path) -> None:
+    settings = load_settings({"PULSE_DATA_DIR": str(data_dir)})
+    for source in ("product_views", "orders", "order_items"):
+        files = sorted(str(p) for p in (FIXTURES / source).rglob("*") if p.is_file())
+        assert all(r.reconciles() for r in ingest_files(settings, source, files))
+    run_dbt_subprocess(data_dir, "run", "--select", "+fct_product_activity_minute")
+
+
+@contextmanager
+def running_api(data_dir: Path, token: str | None = TOKEN):
+    """`pulse serve api` in a subprocess on a free port; yields an httpx client (with the token)."""
+    port = free_port()
+    env = {**os.environ, "PULSE_DATA_DIR": str(data_dir)}
+    env.pop("PULSE_API_TOKEN", None)
+    if token:
+        env["PULSE_API_TOKEN"] = token
+    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "serve", "api", "--port", str(port),
+                             "--log-level", "warning"], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                if client.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"API did not start: {proc.stdout.read().decode()[-2000:]}")
+            time.sleep(0.2)
+        yield client
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("ctr_api") / "data"
+    build_ctr_fixture(data_dir)
+    with running_api(data_dir) as client:
+        yield client, data_dir
+
+
+def test_ctr_across_the_gmt_day_boundary_is_hand_computed(api):
+    client, _ = api
+    r = client.get("/ctr", params=DAY_BOUNDARY)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.json() == [
+        {"timestamp": "2016-01-31 22:00:00", "platform": "MobileWeb", "product": "20008657_002", "CTR": "0.5000"},
+        # purchases but no product views in the bucket: CTR is undefined, null
+        {"timestamp": "2016-01-31 22:00:00", "platform": "MobileWeb", "product": "20011111_001", "CTR": None},
+        {"timestamp": "2016-02-01 00:00:00", "platform": "MobileWeb", "product": "20008657_002", "CTR": "1.0000"},
+        {"timestamp": "2016-02-01 00:00:00", "platform": "MobileWeb", "product": "20011111_001", "CTR": "0.0000"},
+        {"timestamp": "2016-02-01 08:00:00", "platform": "iOS", "product": "20008657_002", "CTR": "0.5000"},
+    ]
+
+
+def test_daily_buckets_split_at_gmt3_midnight_and_filters_apply(api):
+    client, _ = api
+    r = client.get("/ctr", params={"startTimestamp": "2016-01-31 00:00:00", "endTimestamp": "2016-02-02 00:00:00",
+                                   "aggregation": 1440, "platform": "MobileWeb", "product": "20008657_002"})
+    assert r.json() == [
+        {"timestamp": "2016-01-31 00:00:00", "platform": "MobileWeb", "product": "20008657_002", "CTR": "0.5000"},
+        {"timestamp": "2016-02-01 00:00:00", "platform": "MobileWeb", "product": "20008657_002", "CTR": "1.0000"},
+    ]
+    # Buckets start at startTimestamp (13:55 steps), not at the hour.
+    r = client.get("/ctr", params={"startTimestamp": "2016-01-31 20:55:00", "endTimestamp": "2016-02-01 20:55:00",
+                                   "aggregation": 1440, "platform": "iOS"})
+    assert r.json() == [{"timestamp": "2016-01-31 20:55:00", "platform": "iOS", "product": "20008657_002",
+                         "CTR": "0.5000"}]
+    r = client.get("/ctr", params={**DAY_BOUNDARY, "product": "no-such-product"})
+    assert r.status_code == 200 and r.json() == []
+
+
+@pytest.mark.parametrize(("params", "parameter"), [
+    ({"endTimestamp": "2016-02-01 22:00:00", "aggregation": "60"}, "startTimestamp"),
+    ({"startTimestamp": "2016-01-31 22:00:00", "aggregation": "60"}, "endTimestamp"),
+    ({"startTimestamp": "2016-01-31 22:00:00", "endTimestamp": "2016-02-01 22:00:00"}, "aggregation"),
+    ({**DAY_BOUNDARY, "startTimestamp": "31/01/2016 22:00"}, "startTimestamp"),
+    ({**DAY_BOUNDARY, "endTimestamp": "2016-02-30 10:00:00"}, "endTimestamp"),
+    ({**DAY_BOUNDARY, "endTimestamp": "2016-01-31 21:00:00"}, "endTimestamp"),
+    ({**DAY_BOUNDARY, "endTimestamp": DAY_BOUNDARY["startTimestamp"]}, "endTimestamp"),
+    ({**DAY_BOUNDARY, "aggregation": "0"}, "aggregation"),
+    ({**DAY_BOUNDARY, "aggregation": "-5"}, "aggregation"),
+    ({**DAY_BOUNDARY, "aggregation": "hourly"}, "aggregation"),
+    ({**DAY_BOUNDARY, "platform": "Windows"}, "platform"),
+    ({**DAY_BOUNDARY, "platform": "ios"}, "platform"),
+])
+def test_bad_parameters_answer_422_naming_the_parameter(api, params, parameter):
+    client, _ = api
+    r = client.get("/ctr", params=params)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith(f"{parameter}: "), r.json()
+
+
+def test_token_is_required_when_set(api):
+    client, _ = api
+    url = str(client.base_url) + "/ctr"
+    assert httpx.get(url, params=DAY_BOUNDARY).status_code == 401
+    wrong = httpx.get(url, params=DAY_BOUNDARY, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
+    # The docs stay readable without it; the OpenAPI schema documents /ctr and its parameters.
+    assert httpx.get(str(client.base_url) + "/docs").status_code == 200
+    spec = httpx.get(str(client.base_url) + "/openapi.json").json()
+    names = {p["name"] for p in spec["paths"]["/ctr"]["get"]["parameters"]}
+    assert names == {"startTimestamp", "endTimestamp", "aggregation", "product", "platform"}
+
+
+def test_a_new_export_is_read_without_a_restart(api):
+    client, data_dir = api
+    export = data_dir / "exports" / "fct_product_activity_minute.parquet"
+    saved = export.read_bytes()
+    try:
+        import duckdb
+
+        tmp = export.with_name(".replacement.parquet")
+        duckdb.sql(f"copy (select * replace (product_views * 2 as product_views) from read_parquet('{export}')) "
+                   f"to '{tmp}' (format parquet)")
+        os.replace(tmp, export)
+        rows = client.get("/ctr", params={**DAY_BOUNDARY, "platform": "iOS"}).json()
+        assert rows[0]["CTR"] == "0.2500"
+    finally:
+        export.write_bytes(saved)
+    assert client.get("/ctr", params={**DAY_BOUNDARY, "platform": "iOS"}).json()[0]["CTR"] == "0.5000"
+
+
+def test_missing_export_is_503_and_no_token_means_open(tmp_path):
+    with running_api(tmp_path / "data", token=None) as client:
+        r = client.get("/ctr", params=DAY_BOUNDARY)
+        assert r.status_code == 503 and "no CTR data yet" in r.json()["detail"]
