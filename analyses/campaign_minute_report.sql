@@ -1,0 +1,54 @@
+-- The campaign minute report case: the newest minutes reported per network, and the late views
+-- that missed their minute (reported, never lost). One row per line of the report.
+with
+
+report_rows as (
+
+    select * from {{ ref('fct_campaign_views_minute') }}
+
+),
+
+newest as (
+
+    select max(minute_timestamp) as newest_minute from report_rows
+
+),
+
+latest_minutes as (
+
+    select
+        report_rows.network_id,
+        report_rows.minute_timestamp,
+        sum(report_rows.total_count) as view_count,
+        sum(report_rows.avg_duration * report_rows.total_count) / sum(report_rows.total_count) as avg_duration
+    from report_rows
+    cross join newest
+    where report_rows.minute_timestamp >= newest.newest_minute - interval 4 minute
+    group by report_rows.network_id, report_rows.minute_timestamp
+
+),
+
+late as (
+
+    select
+        count(*) as late_views,
+        max(arrived_after_close_seconds) as latest_by_seconds
+    from {{ ref('fct_late_views') }}
+
+)
+
+select
+    'network ' || coalesce(cast(network_id as varchar), 'unknown') || ' minute '
+    || strftime(minute_timestamp, '%Y-%m-%d %H:%M') || ' UTC' as metric,
+    cast(view_count as varchar) || ' views, average ' || printf('%.2f', avg_duration) || ' s' as answer
+from latest_minutes
+
+union all
+
+select
+    'late views (arrived > {{ var("campaign_view_lateness_seconds") }} s after their minute closed)' as metric,
+    cast(late_views as varchar)
+    || coalesce(', the latest ' || printf('%.1f', latest_by_seconds) || ' s after', '') as answer
+from late
+
+order by metric
