@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -23,6 +26,7 @@ from ingest.compact import compact_lake
 from ingest.config import load_settings
 from ingest.kafka_ingest import KafkaIngester, ingest_until_caught_up
 from ingest.kafka_names import kafka_files, parse_name, source_roots
+from ingest.metrics import read_metrics
 from ingest.sources import SOURCES
 from ingest.sources.base import Field, RecordError, SourceSpec
 from ingest.sources.parsers import integer, text, utc_timestamp
@@ -180,39 +184,30 @@ def test_exploded_messages_keep_offsets_and_rows_traceable(data_dir, kafka_broke
 
 
 def test_two_ingesters_in_a_group_cover_every_partition_once(topic_settings):
+    """Two `pulse ingest kafka --follow --group` processes share a topic; SIGTERM stops them cleanly."""
     settings, topic = topic_settings
     make_topic(settings.bootstrap, topic, 4)
-    n = 4000
+    n = 2000
     produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(n)], 4)
     group = f"g_{uuid.uuid4().hex[:6]}"
-    seen: list[set] = [set(), set()]
-    done = threading.Event()
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:  # one thread per ingester, as two processes would
-        try:
-            with KafkaIngester(settings, ["web_events"], group=group, flush_records=300) as ing:
-                while not done.is_set():
-                    seen[i] |= set(ing.poll_once(0.2).partitions)
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(2)]
-    for t in threads:
-        t.start()
+    cmd = [sys.executable, "-m", "ingest.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
+           "--group", group, "--flush-records", "100"]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     try:
-        _wait(lambda: lake_rows(settings).num_rows >= n and all(seen), 60)
+        _wait(lambda: lake_rows(settings).num_rows >= n, 60, lambda: f"landed {lake_rows(settings).num_rows}")
+        time.sleep(2)  # let the second member's join settle
+        produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(n, 2 * n)], 4)
+        _wait(lambda: lake_rows(settings).num_rows >= 2 * n, 60, lambda: f"landed {lake_rows(settings).num_rows}")
     finally:
-        done.set()
-        for t in threads:
-            t.join(30)
-    assert not errors, errors
-    landed = lake_rows(settings)
-    keys = offsets_of(landed)
-    assert len(keys) == len(set(keys)) == n  # nothing twice, nothing missing
-    assert all(seen), "both ingesters got partitions"
-    # Together they covered every partition.
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        logs = [p.communicate(timeout=30)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], logs
+    keys = offsets_of(lake_rows(settings))
+    assert len(keys) == len(set(keys)) == 2 * n  # nothing twice, nothing missing
     assert {p for p, _ in keys} == {0, 1, 2, 3}
+    flushed_by = {(m["pid"], m["partition"]) for m in read_metrics(settings) if m["last"] >= n // 4}
+    assert {pid for pid, _ in flushed_by} == {p.pid for p in procs}, "both ingesters landed partitions"
 
 
 def test_static_partitions_split_a_topic(topic_settings):
@@ -268,7 +263,7 @@ def test_compaction_merges_old_files_and_keeps_offsets_exact(topic_settings):
     assert len(keys) == len(set(keys)) == 259
 
 
-def test_broker_down_for_10s_and_restarted_empty(data_dir, monkeypatch, caplog):
+def test_broker_down_for_10s_and_restarted_empty(data_dir, monkeypatch):
     """Tansu keeps topics in memory: after the restart the offsets start again at 0. The ingester
     survives the outage and lands the new log as epoch 1, beside (not over) epoch 0's files."""
     env = {"PULSE_DATA_DIR": str(data_dir.parent / "own_broker"), "PULSE_BROKER_PORT": str(free_port())}
@@ -316,13 +311,13 @@ def test_broker_down_for_10s_and_restarted_empty(data_dir, monkeypatch, caplog):
     assert sum(a.messages for k, a in audits.items() if k[2] == 1) == 40
 
 
-def _wait(cond, timeout_s: float) -> None:
+def _wait(cond, timeout_s: float, state=lambda: "") -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if cond():
             return
         time.sleep(0.2)
-    raise AssertionError(f"condition not met within {timeout_s}s")
+    raise AssertionError(f"condition not met within {timeout_s}s {state()}")
 
 
 def test_cli_until_caught_up_and_metrics(topic_settings, capsys):
