@@ -25,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_files(args: argparse.Namespace) -> int:
     settings = load_settings()
-    results = ingest_files(settings, args.source, args.paths, force=args.force)
+    results = _with_progress(lambda progress: ingest_files(settings, args.source, args.paths, force=args.force,
+                                                           progress=progress))
     table = Table(title=f"ingest files {args.source}")
     for col in ("file", "read", "landed", "quarantined", "status"):
         table.add_column(col, justify="right" if col in ("read", "landed", "quarantined") else "left")
@@ -34,6 +35,28 @@ def _run_files(args: argparse.Namespace) -> int:
         table.add_row(r.file, str(r.read), str(r.landed), str(r.quarantined), status)
     Console().print(table)
     return 0 if all(r.reconciles() for r in results) else 1
+
+
+BIG_FILE_BYTES = 20 * 1024 * 1024  # files this big get a progress bar on a terminal
+
+
+def _with_progress(run):
+    """Run `run(progress)` with a rich progress bar per big file when stderr is a terminal."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        return run(None)
+    with Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        def for_file(path):
+            size = path.stat().st_size
+            if size < BIG_FILE_BYTES:
+                return None
+            task = bar.add_task(path.name, total=size)
+            return lambda done, total: bar.update(task, completed=done, total=total)
+
+        return run(for_file)
 
 
 def _register_kafka(sub: argparse._SubParsersAction) -> None:
