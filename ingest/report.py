@@ -13,6 +13,7 @@ REPORTS: dict[str, tuple[str, str]] = {
     "web": ("web_questions", "Web-app events: the four questions"),
     "streams": ("streams_questions", "Watch streams: durations, open streams, sessions per user per day"),
     "interactions": ("interactions_questions", "Interactions: per-user, per-minute and per-item aggregates"),
+    "activity": ("activity_questions", "Lakehouse activity: DAU/MAU and app sessions"),
     "ctr": ("ctr_overview", "CTR: purchases / product views per platform and day (GMT-3)"),
     "campaigns": ("campaign_minute_report", "Campaign minute report: newest minutes per network, late views"),
 }

@@ -3,7 +3,8 @@
     Emits CTEs (to paste after `with` or a comma) that tag every row of `relation` with the
     session it belongs to. Within each `partition_by` group, ordered by `time_column` then
     `tie_breakers`, a row starts a new session when it is the first, when it comes more than
-    `max_gap_seconds` after the previous row (exactly the gap still continues), or when any of
+    `max_gap_seconds` after the previous row (exactly the gap still continues, unless
+    `gap_starts_session`: then a gap of exactly `max_gap_seconds` starts one too), or when any of
     `break_columns` differs from the previous row's value. The last CTE, named `name`, holds the
     input columns plus `is_session_start` (boolean) and `session_number` (1, 2, ... per partition)
     and, when `row_level` (the default), `session_start` (time of the session's first row) and
@@ -12,7 +13,8 @@
     and derive both per session: one window pass and one hash per session instead of per row.
 -#}
 {% macro sessionize(name, relation, partition_by, time_column, max_gap_seconds,
-                    tie_breakers=[], break_columns=[], id_column='session_id', row_level=true) -%}
+                    tie_breakers=[], break_columns=[], id_column='session_id', row_level=true,
+                    gap_starts_session=false) -%}
 {%- set partition = partition_by | join(', ') -%}
 {%- set ordering = ([time_column] + tie_breakers) | join(', ') -%}
 {{ name }}__previous as (
@@ -33,7 +35,8 @@
         *,
         case
             when _previous_time is null then 1
-            when {{ time_column }} > {{ dbt.dateadd('second', max_gap_seconds, '_previous_time') }} then 1
+            when {{ time_column }} {{ '>=' if gap_starts_session else '>' }}
+                {{ dbt.dateadd('second', max_gap_seconds, '_previous_time') }} then 1
             {%- for column in break_columns %}
             when coalesce(cast({{ column }} as {{ dbt.type_string() }}), '_pulse_null_')
                 != coalesce(cast(_previous_{{ column }} as {{ dbt.type_string() }}), '_pulse_null_') then 1

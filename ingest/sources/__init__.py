@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from . import campaigns, interactions, order_items, orders, product_views, view_log, watch_events, web_events
+from . import (
+    campaigns,
+    interactions,
+    order_items,
+    orders,
+    product_views,
+    user_interactions,
+    user_metadata,
+    view_log,
+    watch_events,
+    web_events,
+)
 from .base import FileFormatError, RecordError, SourceSpec
 
 SOURCES: dict[str, SourceSpec] = {
@@ -16,6 +27,8 @@ SOURCES: dict[str, SourceSpec] = {
         product_views.SPEC,
         orders.SPEC,
         order_items.SPEC,
+        user_interactions.SPEC,
+        user_metadata.SPEC,
     )
 }
 

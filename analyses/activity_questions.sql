@@ -1,0 +1,155 @@
+-- The lakehouse case: DAU/MAU over the data's year and session metrics, one answer per row.
+with
+
+daily as (
+
+    select * from {{ ref('fct_daily_active_users') }}
+
+),
+
+dau as (
+
+    select
+        count(*) as day_count,
+        min(activity_date) as first_day,
+        max(activity_date) as last_day,
+        avg(daily_active_users) as avg_dau,
+        min(daily_active_users) as min_dau,
+        max(daily_active_users) as max_dau,
+        avg(dau_mau_ratio) as avg_stickiness
+    from daily
+
+),
+
+peak_day as (
+
+    select
+        activity_date,
+        daily_active_users
+    from daily
+    order by daily_active_users desc, activity_date asc
+    limit 1
+
+),
+
+months as (
+
+    select
+        count(*) as month_count,
+        avg(active_users) as avg_mau,
+        max(active_users) as max_mau
+    from {{ ref('fct_monthly_active_users') }}
+    where window_type = 'calendar_month'
+
+),
+
+latest_rolling as (
+
+    select
+        max(case when window_type = 'rolling_28d' then active_users end) as mau_28d,
+        max(case when window_type = 'rolling_30d' then active_users end) as mau_30d,
+        max(window_end) as window_end
+    from {{ ref('fct_monthly_active_users') }}
+    where window_end = (
+        select max(rolling_30d.window_end)
+        from {{ ref('fct_monthly_active_users') }} as rolling_30d
+        where rolling_30d.window_type = 'rolling_30d'
+    )
+
+),
+
+sessions as (
+
+    select
+        count(*) as session_count,
+        avg(duration_seconds) as avg_duration_seconds,
+        avg(interaction_count) as avg_actions
+    from {{ ref('fct_app_sessions') }}
+
+),
+
+quality as (
+
+    select
+        sum(rows_landed) as rows_landed,
+        sum(duplicates_removed) as duplicates_removed,
+        sum(negative_duration_count + over_max_duration_count) as outliers
+    from {{ ref('fct_app_interactions_quality') }}
+
+)
+
+select
+    1 as question_number,
+    'What counts as an active user?' as question,
+    'A user with at least one interaction of any type (page_view, edit, create, delete, share) in the '
+    || 'period, counting only interactions lasting 0 to 2 hours, duplicates (same user, time, action '
+    || 'and page) once.' as answer
+
+union all
+
+select
+    2 as question_number,
+    'Daily active users (DAU)' as question,
+    'average ' || cast(round(dau.avg_dau, 1) as varchar) || ' per day over ' || cast(dau.day_count as varchar)
+    || ' days (' || cast(dau.first_day as varchar) || ' .. ' || cast(dau.last_day as varchar) || '); min '
+    || cast(dau.min_dau as varchar) || ', max ' || cast(dau.max_dau as varchar) || ' on '
+    || cast(peak_day.activity_date as varchar) as answer
+from dau
+cross join peak_day
+
+union all
+
+select
+    3 as question_number,
+    'Monthly active users (MAU, calendar month)' as question,
+    'average ' || cast(round(months.avg_mau, 1) as varchar) || ' over ' || cast(months.month_count as varchar)
+    || ' months; max ' || cast(months.max_mau as varchar) as answer
+from months
+
+union all
+
+select
+    4 as question_number,
+    'MAU, rolling 28 / 30 days, and stickiness' as question,
+    cast(latest_rolling.mau_28d as varchar) || ' / ' || cast(latest_rolling.mau_30d as varchar)
+    || ' in the windows ending ' || cast(latest_rolling.window_end as varchar)
+    || '; average DAU/MAU(30d) ' || cast(round(dau.avg_stickiness, 3) as varchar) as answer
+from latest_rolling
+cross join dau
+
+union all
+
+select
+    5 as question_number,
+    'What is a session?' as question,
+    'A user''s interactions, each less than {{ var("lakehouse_session_gap_minutes") }} minutes after the '
+    || 'previous one; a gap of {{ var("lakehouse_session_gap_minutes") }} minutes or more, or midnight UTC, '
+    || 'starts a new session. It lasts from its first start to its last interaction''s end.' as answer
+
+union all
+
+select
+    6 as question_number,
+    'Average session duration' as question,
+    cast(round(sessions.avg_duration_seconds, 1) as varchar) || ' s ('
+    || cast(round(sessions.avg_duration_seconds / 60, 1) as varchar) || ' min) over '
+    || cast(sessions.session_count as varchar) || ' sessions' as answer
+from sessions
+
+union all
+
+select
+    7 as question_number,
+    'Actions per session' as question,
+    cast(round(sessions.avg_actions, 2) as varchar) || ' on average' as answer
+from sessions
+
+union all
+
+select
+    8 as question_number,
+    'Outliers and duplicates' as question,
+    cast(quality.outliers as varchar) || ' interactions outside 0-2 h excluded, '
+    || cast(quality.duplicates_removed as varchar) || ' duplicate rows removed, of '
+    || cast(quality.rows_landed as varchar) || ' landed' as answer
+from quality
