@@ -7,7 +7,8 @@ columns plus the lake columns, hive-partitioned by date), then measures in this 
    the dbt model (`dbt run --full-refresh`, model time from run_results.json)
    vs one hand-written DuckDB query                   goal: dbt <= 1.3x hand-written
    vs pandas (read, drop_duplicates, sort, groupby diff, cumsum, agg)   goal: >= 3x faster
-2. incremental: 1% new events (recent ones, some bridging sessions) landed after the build;
+2. incremental: 1% new events (the next slice of activity: 1 user in 10 continues or joins late
+   their last session) landed after the build;
    the incremental `dbt run` vs the full build        goal: <= 10%
 3. the same increment on a lake with `--history-factor` times less history (1 day instead of
    N days): incremental cost should be about the same (it follows new data, not history).
@@ -88,20 +89,21 @@ def write_history(lake: Path, users: int, days: int, first_day: int) -> int:
 
 
 def write_increment(lake: Path, users: int, last_day: int, n: int) -> int:
-    """`n` new events on the last day's evening for a spread of users: most continue or follow
-    their last session, some land 20 minutes before it (late, merging into it)."""
+    """`n` new events, the next slice of activity: n / 5 users send 5 events a minute apart, two
+    in three continuing their last session 10 minutes after its end, one in three arriving late,
+    20 minutes before their last session (which they join)."""
     duckdb.sql(f"""
         copy (
             with rows as (
-                select i, (i * 7) % {users} as u from range({n}) as t(i)
+                select i, ((i // 5) * 7) % {users} as u, i % 5 as k from range({n}) as t(i)
             ),
             timed as (
                 select
                     *,
                     timestamp '2024-01-01' + to_days({last_day})
                     + to_seconds(cast(hash(u) % 36000 as bigint))
-                    + to_seconds([15900 + 600, 15900 + 3600, 14400 - 1200][cast(i % 3 as integer) + 1])
-                    + to_seconds(cast(i // {users} * 60 as bigint)) as event_time
+                    + to_seconds([15900 + 600, 15900 + 600, 14400 - 1200][cast(u % 3 as integer) + 1] + k * 60)
+                    as event_time
                 from rows
             )
             select
