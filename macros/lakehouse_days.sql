@@ -14,10 +14,14 @@
         became visible late), however old the day, plus the newest lakehouse_lookback_days days
         the model already holds. -#}
 {% macro lakehouse_days_to_process(parent, parent_day_column, parent_ingested_column) -%}
-    {%- if not execute or not is_incremental() -%}
+    {%- if not execute -%}
         {{ return(none) }}
     {%- endif -%}
+    {#- Checked on every run, so a malformed backfill fails even before the tables exist. -#}
     {%- set backfill = lakehouse_backfill_days() -%}
+    {%- if not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
     {%- if backfill is not none -%}
         {{ return(backfill) }}
     {%- endif -%}
