@@ -190,6 +190,7 @@ def test_incremental_runs_with_late_events_equal_a_full_refresh(tmp_path, data_d
         assert phrase in out
     exports = {p.name for p in (full_dir / "exports").glob("*.parquet")}
     assert {"fct_streams.parquet", "fct_interactions_per_minute.parquet", "fct_interactions_overview.parquet",
+            "fct_interactions_per_item.parquet",
             "fct_interaction_item_extremes.parquet"} <= exports
 
 

@@ -1,4 +1,5 @@
 -- Grain: one row per item_id with its running interaction totals (see macro interaction_totals).
+-- Exported: the dashboard ranks its top items from it.
 -- depends_on: {{ ref('stg_interactions__events') }}
 {{ config(
     materialized='incremental',
@@ -6,6 +7,7 @@
     unique_key='item_id',
     on_schema_change='fail',
     tags=['realtime'],
+    post_hook="{{ export_parquet() }}",
 ) }}
 
 {{ interaction_totals('item_id') }}
