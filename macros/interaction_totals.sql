@@ -10,9 +10,7 @@
 with
 
 {% if is_incremental() %}
-    {%- set since = query_timestamp(
-        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') from " ~ this
-    ) %}
+    {%- set since = landed_since(lookback_seconds=0) %}
 new_interactions as (
 
     select * from {{ ref('stg_interactions__events') }}

@@ -16,10 +16,7 @@ with
 
 {% if is_incremental() %}
 
-    {%- set since = query_timestamp(
-        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') - interval "
-        ~ var('lake_ingest_lookback_seconds') ~ " second from " ~ this
-    ) %}
+    {%- set since = landed_since() %}
 
     {%- set new_minutes_sql %}
         select distinct {{ dbt.date_trunc('minute', 'interactions.timestamp') }} as minute_start

@@ -22,10 +22,7 @@ with
 
 {% if is_incremental() %}
 
-    {%- set since = query_timestamp(
-        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') - interval "
-        ~ var('lake_ingest_lookback_seconds') ~ " second from " ~ this
-    ) %}
+    {%- set since = landed_since() %}
 
     {%- set recompute_windows_sql %}
         select
