@@ -109,14 +109,20 @@ def activity(x: dd.Exports) -> None:
         if df is None:
             no_data("dau_mau")
         else:
-            st.table(df.head(14))
+            latest = df.iloc[0] if not df.empty else None
+            if latest is not None:
+                c = st.columns(3)
+                c[0].metric(f"DAU ({latest['day']:%Y-%m-%d})", number(latest["dau"]))
+                c[1].metric("MAU (30 days)", number(latest["mau"]))
+                c[2].metric("DAU / MAU", number(latest["dau_mau"], 3))
+            st.table(df)
     with right:
         st.markdown("**Session duration distribution**")
         df = dd.session_duration_distribution(x)
         if df is None:
-            no_data("activity_sessions")
+            no_data("session_buckets")
         else:
-            st.bar_chart(df.set_index("bucket"))
+            st.bar_chart(df.set_index("bucket"), sort=False)
 
 
 def streams(x: dd.Exports) -> None:
@@ -131,13 +137,13 @@ def streams(x: dd.Exports) -> None:
     c[2].metric("Avg finished duration (s)", number(summary["avg_duration_s"], 1))
     durations = dd.stream_durations(x)
     if durations is not None and not durations.empty:
-        st.bar_chart(durations.set_index("duration")["streams"])
+        st.bar_chart(durations.set_index("duration")["streams"], sort=False)
 
 
 def ctr_explorer(settings) -> None:
     st.subheader("CTR explorer")
     try:
-        from serve.api import query_ctr
+        from serve.ctr_query import query_ctr
     except ImportError:
         st.info("No data yet: the CTR API (serve/api.py) is not installed.")
         return
@@ -154,7 +160,7 @@ def ctr_explorer(settings) -> None:
         try:
             rows = query_ctr(settings, start, stop, int(aggregation), product or None,
                              None if platform == "(all)" else platform)
-        except (ValueError, FileNotFoundError) as exc:
+        except (ValueError, OSError) as exc:
             st.warning(str(exc))
             return
         st.dataframe(rows)

@@ -3,7 +3,6 @@
 Every function reads only `data/exports/*.parquet` (and the live status JSON), each time with a
 fresh in-memory DuckDB, so the dashboard never opens the warehouse and never waits on dbt.
 A section whose export does not exist yet returns None; the page says "no data yet".
-Where a mart's name is still settling, a section lists the export names it accepts, first wins.
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ EXPORTS = {
     "interactions_per_minute": ("fct_interactions_per_minute",),
     "interactions_per_item": ("fct_interactions_per_item",),
     "item_extremes": ("fct_interaction_item_extremes",),
-    "campaign_minutes": ("fct_campaign_minute_report", "fct_campaign_minutes", "campaign_minute_report"),
-    "dau_mau": ("fct_dau_mau", "fct_daily_active_users", "fct_active_users_daily", "fct_user_activity_daily"),
-    "activity_sessions": ("fct_sessions", "fct_user_sessions", "fct_activity_sessions", "fct_web_sessions"),
+    "campaign_minutes": ("fct_campaign_views_minute",),
+    "dau_mau": ("fct_daily_active_users",),
+    "session_buckets": ("fct_app_session_duration_buckets",),
     "streams": ("fct_streams",),
     "alerts": ("alerts",),
 }
@@ -108,7 +107,7 @@ def rate_per_minute(x: Exports, minutes: int = 60) -> pd.DataFrame | None:
 
 def campaign_views_per_minute(x: Exports, minutes: int = 60) -> pd.DataFrame | None:
     return x.query("campaign_minutes", """
-        select minute_timestamp, sum(total_count) as views
+        select minute_timestamp, cast(sum(total_count) as bigint) as views
         from t
         where minute_timestamp > (select max(minute_timestamp) from t) - to_minutes(cast(? as bigint))
         group by minute_timestamp order by minute_timestamp
@@ -118,7 +117,7 @@ def campaign_views_per_minute(x: Exports, minutes: int = 60) -> pd.DataFrame | N
 def campaign_durations(x: Exports, n: int = 15) -> pd.DataFrame | None:
     """Average view duration per campaign and network (view-weighted over the minutes)."""
     return x.query("campaign_minutes", """
-        select network_id, campaign_id, sum(total_count) as views,
+        select network_id, campaign_id, cast(sum(total_count) as bigint) as views,
                round(sum(avg_duration * total_count) / nullif(sum(total_count), 0), 2) as avg_duration_s
         from t group by network_id, campaign_id order by views desc, campaign_id limit ?
     """, [n])
@@ -126,7 +125,7 @@ def campaign_durations(x: Exports, n: int = 15) -> pd.DataFrame | None:
 
 def network_durations(x: Exports) -> pd.DataFrame | None:
     return x.query("campaign_minutes", """
-        select network_id, sum(total_count) as views,
+        select network_id, cast(sum(total_count) as bigint) as views,
                round(sum(avg_duration * total_count) / nullif(sum(total_count), 0), 2) as avg_duration_s
         from t group by network_id order by network_id
     """)
@@ -134,35 +133,18 @@ def network_durations(x: Exports) -> pd.DataFrame | None:
 
 # --------------------------------------------------------------------------------- activity
 
-def dau_mau(x: Exports) -> pd.DataFrame | None:
-    cols = set(x.columns("dau_mau"))
-    if not cols:
-        return None
-    day = next((c for c in ("activity_date", "date", "day", "event_date") if c in cols), None)
-    wanted = [c for c in ("dau", "mau", "dau_mau_ratio", "stickiness") if c in cols]
-    if day is None or not wanted:
-        return x.query("dau_mau", "select * from t limit 60")
-    return x.query("dau_mau", f'select "{day}" as day, {", ".join(wanted)} from t order by 1 desc limit 60')
+def dau_mau(x: Exports, days: int = 14) -> pd.DataFrame | None:
+    """The latest days: daily active users, 30-day active users and their ratio."""
+    return x.query("dau_mau", """
+        select cast(activity_date as date) as day, daily_active_users as dau, active_users_30d as mau,
+               round(dau_mau_ratio, 3) as dau_mau
+        from t order by activity_date desc limit ?
+    """, [days])
 
 
 def session_duration_distribution(x: Exports) -> pd.DataFrame | None:
-    cols = set(x.columns("activity_sessions"))
-    col = next((c for c in ("duration_seconds", "session_duration_seconds", "session_duration_s", "duration_s")
-                if c in cols), None)
-    if col is None:
-        return None
-    return x.query("activity_sessions", f"""
-        with b as (
-            select case
-                when "{col}" < 60 then '0-1 min' when "{col}" < 300 then '1-5 min'
-                when "{col}" < 900 then '5-15 min' when "{col}" < 1800 then '15-30 min'
-                when "{col}" < 3600 then '30-60 min' else '60+ min' end as bucket,
-                case when "{col}" < 60 then 1 when "{col}" < 300 then 2 when "{col}" < 900 then 3
-                     when "{col}" < 1800 then 4 when "{col}" < 3600 then 5 else 6 end as ord
-            from t where "{col}" is not null
-        )
-        select bucket, count(*) as sessions from b group by bucket, ord order by ord
-    """)
+    return x.query("session_buckets", "select bucket_label as bucket, session_count as sessions "
+                                      "from t order by bucket_number")
 
 
 # ---------------------------------------------------------------------------------- streams
@@ -179,20 +161,22 @@ def streams_summary(x: Exports) -> dict | None:
 
 
 def stream_durations(x: Exports) -> pd.DataFrame | None:
-    return x.query("streams", """
+    """Finished streams per duration bucket, shortest first."""
+    df = x.query("streams", """
         select case
             when stream_duration < 60 then '0-1 min' when stream_duration < 300 then '1-5 min'
             when stream_duration < 900 then '5-15 min' when stream_duration < 1800 then '15-30 min'
             else '30+ min' end as duration,
-            min(stream_duration) as ord, count(*) as streams
-        from t where not is_open group by 1 order by ord
+            min(stream_duration) as shortest, count(*) as streams
+        from t where not is_open group by 1 order by shortest
     """)
+    return None if df is None else df.drop(columns="shortest")
 
 
 # ----------------------------------------------------------------------------------- alerts
 
 def recent_alerts(x: Exports, n: int = 10) -> pd.DataFrame | None:
-    return x.query("alerts", "select fired_at, rule, key, value, op, threshold, window_start "
+    return x.query("alerts", "select fired_at, rule, key, value, threshold, window_start "
                              "from t order by fired_at desc, window_start desc limit ?", [n])
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from serve import dashboard_launch
+
 DEFAULT_API_PORT = 8000
 
 
@@ -18,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api.add_argument("--port", type=int, default=DEFAULT_API_PORT, help=f"HTTP port (default {DEFAULT_API_PORT})")
     api.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     api.set_defaults(func=_run_api)
+    dashboard_launch.register(serve_sub)
 
 
 def _run_api(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
 """Drive the Kafka landing class (the ingestion issue's) from a background thread.
 
 The thread owns the ingester (kafka-python consumers are not thread-safe): it polls without
-pause, lands on its own cadence and whenever the loop asks for a flush before a dbt cycle, so
-consuming goes on while dbt runs. The loop reads the latest lag per source from here.
+pause, so consuming goes on while dbt runs, and lands only when the loop asks, at the start of a
+cycle. The loop reads the latest lag per source from here.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 import os
 import threading
-import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import Settings
@@ -43,78 +43,88 @@ def find_ingester_class() -> type:
     raise RuntimeError("no Kafka ingester found (ingest.kafka_ingest with a poll_once/flush/close class)")
 
 
-def lag_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str, int]:
-    """Records behind per source, from whatever per-partition shape the ingester reports."""
-    out: dict[str, int] = {}
-    items = _partition_items(stats)
-    for topic, lag in items:
-        source = topic_source.get(topic, topic)
+@dataclass
+class SourceProgress:
+    lag: int | None = None  # records in Kafka not consumed yet
+    behind_s: float = 0.0  # age of the newest consumed message while lagging
+    buffered: int = 0  # consumed, not landed yet
+
+
+def progress_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str, SourceProgress]:
+    """Per source, summed over its partitions, from the ingester's per-partition stats."""
+    out: dict[str, SourceProgress] = {}
+    parts = getattr(stats, "partitions", stats) if stats is not None else {}
+    items = parts.items() if isinstance(parts, Mapping) else [(None, v) for v in parts]
+    for key, value in items:
+        get = value.get if isinstance(value, Mapping) else lambda name, v=value: getattr(v, name, None)
+        topic = get("topic") or (key[0] if isinstance(key, tuple) else key)
+        source = get("source") or topic_source.get(str(topic), str(topic))
+        p = out.setdefault(source, SourceProgress())
+        lag = get("lag")
         if lag is not None:
-            out[source] = out.get(source, 0) + max(int(lag), 0)
-    return out
-
-
-def _partition_items(stats: Any) -> list[tuple[str, int | None]]:
-    if stats is None:
-        return []
-    if hasattr(stats, "partitions"):
-        stats = stats.partitions
-    if isinstance(stats, Mapping):
-        stats = [(k, v) for k, v in stats.items()]
-    out = []
-    for item in stats:
-        key, value = item if isinstance(item, tuple) and len(item) == 2 else (None, item)
-        topic = getattr(value, "topic", None) or (value.get("topic") if isinstance(value, Mapping) else None)
-        if topic is None:
-            topic = key[0] if isinstance(key, tuple) else getattr(key, "topic", key)
-        lag = getattr(value, "lag", None)
-        if lag is None and isinstance(value, Mapping):
-            lag = value.get("lag")
-        out.append((str(topic), lag))
+            p.lag = (p.lag or 0) + max(int(lag), 0)
+        p.behind_s = max(p.behind_s, float(get("behind_s") or 0.0))
+        p.buffered += int(get("buffered") or 0)
     return out
 
 
 class IngestThread(threading.Thread):
+    """Polls without pause; lands only when the loop asks (`flush`), between dbt runs.
+
+    Incremental models take the newest `_ingested_at` they have read as their watermark, so a
+    file landing while dbt reads the lake could be skipped by the next run; landing only at the
+    start of a cycle rules that out. Consuming goes on while dbt runs (into memory), up to
+    `max_buffered` messages, then waits for the next cycle.
+    """
+
     def __init__(self, settings: Settings, sources: list[str], *, poll_timeout_s: float = 0.2,
-                 land_every_s: float = 1.0, factory: Callable[..., Any] | None = None):
+                 max_buffered: int = 300_000, factory: Callable[..., Any] | None = None):
         super().__init__(name="pulse-ingest", daemon=True)
         self.settings = settings
         self.sources = sources
         self.poll_timeout_s = poll_timeout_s
-        self.land_every_s = land_every_s
+        self.max_buffered = max_buffered
         self._factory = factory
         self._stopping = threading.Event()
         self._flush_wanted = threading.Event()
         self._flushed = threading.Condition()
         self._flush_count = 0
-        self.lag: dict[str, int] = {}
+        self.progress: dict[str, SourceProgress] = {}
         self.error: BaseException | None = None
         self.ready = threading.Event()
         self._topic_source = {settings.topic(s): s for s in sources}
 
+    def _make(self):
+        factory = self._factory or find_ingester_class()
+        try:  # the ingestion issue's class: land only on flush() (never due by time or size)
+            return factory(self.settings, self.sources, flush_interval_s=1e9, flush_records=10**9)
+        except TypeError:
+            return factory(self.settings, self.sources)
+
     def run(self) -> None:
         try:
-            factory = self._factory or find_ingester_class()
-            ingester = factory(self.settings, self.sources)
+            ingester = self._make()
         except BaseException as exc:  # reported to the loop, which stops with the reason
             self.error = exc
             self.ready.set()
             return
         self.ready.set()
-        last_land = time.monotonic()
+        buffered = 0
         try:
             while not self._stopping.is_set():
-                stats = ingester.poll_once(self.poll_timeout_s)
-                lag = lag_by_source(stats, self._topic_source)
-                if lag:
-                    self.lag = {**self.lag, **lag}
-                if self._flush_wanted.is_set() or time.monotonic() - last_land >= self.land_every_s:
+                if self._flush_wanted.is_set():
                     self._flush_wanted.clear()
                     ingester.flush()
-                    last_land = time.monotonic()
+                    buffered = 0
                     with self._flushed:
                         self._flush_count += 1
                         self._flushed.notify_all()
+                if buffered >= self.max_buffered:
+                    self._flush_wanted.wait(self.poll_timeout_s)  # back-pressure until the next cycle
+                    continue
+                progress = progress_by_source(ingester.poll_once(self.poll_timeout_s), self._topic_source)
+                buffered = sum(p.buffered for p in progress.values())
+                self.progress = {**self.progress, **progress}
             ingester.flush()
         except BaseException as exc:
             self.error = exc
@@ -126,7 +136,7 @@ class IngestThread(threading.Thread):
                     self._flush_count += 1
                     self._flushed.notify_all()
 
-    def flush(self, timeout_s: float = 30.0) -> bool:
+    def flush(self, timeout_s: float = 60.0) -> bool:
         """Ask the thread to land everything polled so far; wait until it has."""
         if not self.is_alive():
             return False
@@ -135,6 +145,7 @@ class IngestThread(threading.Thread):
             self._flush_wanted.set()
             return self._flushed.wait_for(lambda: self._flush_count >= target or not self.is_alive(), timeout_s)
 
-    def stop(self, timeout_s: float = 30.0) -> None:
+    def stop(self, timeout_s: float = 60.0) -> None:
         self._stopping.set()
         self.join(timeout_s)
+

@@ -133,11 +133,12 @@ class LiveLoop:
                 raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
         now = time.time()
         new = self.watch.scan()
-        lag = dict(ingest.lag) if ingest is not None else {}
+        progress = dict(ingest.progress) if ingest is not None else {}
         first = self.status.cycle == 0
         for source, data in new.items():
             s = self.status.sources[source]
-            s.lag_records = lag.get(source)
+            p = progress.get(source)
+            s.lag_records = None if p is None else p.lag
             caught_up = s.lag_records == 0 if s.lag_records is not None else data.rows == 0
             self.watermarks.observe(source, data.newest_event, caught_up or not self.options.kafka, now)
             clock = self.watermarks.clocks[source]
@@ -147,7 +148,9 @@ class LiveLoop:
             if clock.newest_event is not None:
                 s.newest_event = str(clock.newest_event)
                 s.freshness_s = max(0.0, (utc_naive(now) - clock.newest_event).total_seconds())
-            s.lag_seconds = (s.freshness_s or 0.0) if s.lag_records else 0.0
+            # Seconds behind: the ingester's own figure (age of the newest consumed message while
+            # lagging), else the landed data's age while records are waiting.
+            s.lag_seconds = (p.behind_s or s.freshness_s or 0.0) if s.lag_records and p else 0.0
             s.watermark = None if clock.watermark is None else str(clock.watermark)
         result = dbt.run(self.watermarks.dbt_vars(now), with_parents=first)
         self.status.dbt_seconds = result.seconds

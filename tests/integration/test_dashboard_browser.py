@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ingest.cli import main as pulse
+from ingest.dbt import run_dbt
 from ingest.live.loop import LiveLoop, LoopOptions
 from serve.dashboard_launch import streamlit_command
 from tests.conftest import REPO, free_port
@@ -38,7 +39,7 @@ def browser():
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-dev-shm-usage", "--window-size=1400,2600"):
+                 "--disable-dev-shm-usage", "--window-size=1400,3000"):
         opts.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
@@ -59,14 +60,20 @@ def wait_http(url: str, proc: subprocess.Popen, timeout_s: float = 60) -> None:
 
 @pytest.fixture
 def live_exports(settings, tmp_path):
-    """Interactions and watch streams generated to files, landed, modeled by one live cycle."""
+    """Every live section's data generated to files and landed, modeled by one live cycle; the
+    daily activity marts (batch models, not `realtime`) by a dbt run."""
     out = tmp_path / "extracts"
-    for dataset, count in (("interactions", 3000), ("watch_events", 1500)):
+    assert pulse(["generate", "campaigns", "--to", "files", "--out", str(out), "--seed", "3", "--quiet"]) == 0
+    for dataset, count in (("interactions", 3000), ("watch_events", 1500), ("view_log", 1500),
+                           ("user_interactions", 3000)):
+        end = "2024-05-03" if dataset == "user_interactions" else "2024-05-01T00:20"
         assert pulse(["generate", dataset, "--to", "files", "--out", str(out), "--start", "2024-05-01",
-                      "--end", "2024-05-01T00:20", "--count", str(count), "--seed", "3", "--quiet"]) == 0
-    for source in ("interactions", "watch_events"):
-        files = sorted(str(p) for p in out.glob(f"{source}.*"))
+                      "--end", end, "--count", str(count), "--seed", "3", "--quiet"]) == 0
+    for source in ("campaigns", "interactions", "watch_events", "view_log", "user_interactions"):
+        files = sorted(str(p) for p in out.glob(f"{source}*.*"))
+        assert files, f"the generator wrote no {source} file"
         assert pulse(["ingest", "files", source, *files]) == 0
+    run_dbt("run", "--select", "+fct_daily_active_users +fct_app_session_duration_buckets", quiet=True)
     rules = tmp_path / "alerts.yml"
     rules.write_text("rules:\n  - {name: hot_item, description: Hot item, metric: events, source: interactions,"
                      " key: item_id, window: 1m, threshold: 20}\n")
@@ -93,7 +100,9 @@ def test_dashboard_shows_key_figures_in_chromium(settings, live_exports):
         driver = browser()
         driver.get(f"http://127.0.0.1:{port}/")
         expected = ["Avg interactions per user", avg_per_user, "Max interactions per item", f"{top_count:,}",
-                    top_item, "Streams active now", "Alerts", "hot_item", "Campaigns"]
+                    top_item, "Streams active now", "Alerts", "hot_item", "Banner views per minute",
+                    "Average view duration per network", "DAU / MAU", "MAU (30 days)",
+                    "Session duration distribution", "CTR explorer"]
         deadline = time.monotonic() + 45
         text = ""
         while time.monotonic() < deadline:
@@ -104,6 +113,7 @@ def test_dashboard_shows_key_figures_in_chromium(settings, live_exports):
         missing = [e for e in expected if e not in text]
         assert not missing, f"not on the page: {missing}\n--- page text ---\n{text[:3000]}"
         assert "Traceback" not in text and "Error" not in text.replace("errors", "")
+        assert "No data yet" not in text.split("CTR explorer")[0], "a live section shows no data"
         time.sleep(1.0)  # let the charts finish drawing before the screenshot
         SCREENSHOT.parent.mkdir(exist_ok=True)
         tmp = SCREENSHOT.with_suffix(".tmp.png")
