@@ -4,7 +4,8 @@ The live loop learns what was landed from the lake itself, not from the ingester
 the same code sees Kafka-landed and file-landed rows, and a restart picks up where the lake is.
 Reading only Parquet footers (row counts, min/max statistics) keeps a scan cheap.
 
-Kafka-landed files are named `<topic>+<partition>+<first>-<last>.parquet`; a compacted file may
+Kafka-landed files are named `<topic>+<partition>+<first>-<last>.parquet` (ingest.kafka_names,
+with an `@<epoch>` after the topic once a broker lost its log); a compacted file may
 span offsets already seen, so rows are counted by offset range past the highest offset seen for
 that partition (exact for fresh files, proportional for a compacted one), never twice.
 """
@@ -12,7 +13,6 @@ that partition (exact for fresh files, proportional for a compacted one), never 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +21,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..config import Settings
-from ..lake import PLACEHOLDER_NAME, source_dir
+from ..kafka_names import parse_name
+from ..lake import source_dir
 from ..sources.base import SourceSpec
-
-KAFKA_FILE = re.compile(r"^(?P<topic>.+)\+(?P<partition>\d+)\+(?P<first>\d+)-(?P<last>\d+)\.parquet$")
 
 
 @dataclass
@@ -53,7 +52,7 @@ class LakeWatch:
         self.settings = settings
         self.specs = {s.name: s for s in specs}
         self._seen: set[str] = set()
-        self._offset_hi: dict[tuple[str, int], int] = {}
+        self._offset_hi: dict[tuple[str, int, int], int] = {}  # (topic, partition, epoch) -> offset
 
     def scan(self) -> dict[str, NewData]:
         return {name: self._scan_source(spec) for name, spec in self.specs.items()}
@@ -88,11 +87,11 @@ class LakeWatch:
         return out
 
     def _count(self, path: Path, num_rows: int) -> tuple[int, int | None]:
-        m = KAFKA_FILE.match(path.name)
-        if not m:
+        r = parse_name(path.name)
+        if r is None:
             return num_rows, None
-        key = (m["topic"], int(m["partition"]))
-        first, last = int(m["first"]), int(m["last"])
+        key = (r.topic, r.partition, r.epoch)
+        first, last = r.first, r.last
         hi = self._offset_hi.get(key, -1)
         if last <= hi:
             return 0, hi
@@ -121,12 +120,3 @@ def newest_value(path: Path, meta: pq.FileMetaData, column: str | None) -> datet
         if value is not None and (best is None or value > best):
             best = value
     return best
-
-
-def source_specs(names: list[str] | None = None) -> list[SourceSpec]:
-    from ..sources import SOURCES, get_source
-
-    return [get_source(n) for n in names] if names else list(SOURCES.values())
-
-
-__all__ = ["KAFKA_FILE", "PLACEHOLDER_NAME", "LakeWatch", "NewData", "NewFile", "source_specs"]

@@ -1,0 +1,164 @@
+"""Readers during a live run see no lock errors: while live generators feed the broker and
+`pulse run` (a subprocess) rebuilds models every cycle, the CTR API (a real HTTP server), the
+dashboard's queries and an analyst's session on data/analyst.duckdb read continuously."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.config import load_settings
+from serve import dashboard_data as dd
+from tests.conftest import REPO, free_port
+
+pytestmark = pytest.mark.integration
+
+READ_S = 15
+
+
+def interaction_count(overview: Path) -> int:
+    return duckdb.connect().execute(f"select interaction_count from read_parquet('{overview}')").fetchone()[0]
+
+
+def analyst_reader(data_dir: Path):
+    def read() -> int:
+        con = duckdb.connect(str(data_dir / "analyst.duckdb"), read_only=True)
+        try:
+            con.execute(f"set file_search_path = '{data_dir}'")
+            views = [v for (v,) in con.execute("select view_name from _pulse_views").fetchall()]
+            for view in views:
+                con.execute(f'select count(*) from "{view}"').fetchall()
+            return len(views)
+        finally:
+            con.close()
+    return read
+
+
+def dashboard_reader(data_dir: Path):
+    settings = load_settings({"PULSE_DATA_DIR": str(data_dir)})
+
+    def read() -> int:
+        x = dd.Exports(settings)
+        parts = [dd.interactions_overview(x), dd.top_items(x), dd.rate_per_minute(x), dd.fewest_items(x),
+                 dd.streams_summary(x), dd.stream_durations(x), dd.recent_alerts(x),
+                 dd.campaign_views_per_minute(x), dd.campaign_durations(x), dd.dau_mau(x),
+                 dd.session_duration_distribution(x), dd.pipeline_status(settings)]
+        return sum(p is not None for p in parts)
+    return read
+
+
+def api_reader(base: str, answers: list):
+    def read() -> int:
+        url = f"{base}/ctr?startTimestamp=2016-01-01%2000:00:00&endTimestamp=2030-01-01%2000:00:00&aggregation=60"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                answers.append(len(json.loads(resp.read())))
+                return 1
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode(errors="replace")
+            if exc.code < 500 and "lock" not in body.lower():
+                return 1  # a client error (e.g. no data yet) is an answer, not a lock failure
+            raise AssertionError(f"API {exc.code}: {body[:300]}") from None
+    return read
+
+
+class Reader(threading.Thread):
+    def __init__(self, name, read, until):
+        super().__init__(name=name, daemon=True)
+        self.read, self.until = read, until
+        self.ok = 0
+        self.errors: list[str] = []
+
+    def run(self):
+        while time.monotonic() < self.until:
+            try:
+                self.read()
+                self.ok += 1
+            except Exception:  # every failure is counted and shown, lock errors above all
+                self.errors.append(traceback.format_exc(limit=3))
+            time.sleep(0.05)
+
+
+def start(env, *args, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "ingest.cli", *args], env=env, cwd=REPO,
+                            stdout=log.open("a"), stderr=subprocess.STDOUT)
+
+
+def test_readers_see_no_lock_errors_during_a_live_run(data_dir, kafka_broker, tmp_path):
+    run_id = uuid.uuid4().hex[:8]
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka_broker, "PULSE_DATA_DIR": str(data_dir),
+           "DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
+    for source in ("interactions", "watch_events", "view_log", "web_events", "product_views"):
+        env[f"PULSE_TOPIC_{source.upper()}"] = f"readers_{run_id}_{source}"
+    log = tmp_path / "live.log"
+    procs = [start(env, "generate", "interactions", "--to", "kafka", "--rate", "300", "--duration", "40",
+                   "--quiet", log=log),
+             start(env, "generate", "watch_events", "--to", "kafka", "--rate", "100", "--duration", "40",
+                   "--quiet", log=log),
+             start(env, "generate", "product_views", "--to", "kafka", "--rate", "20", "--duration", "40",
+                   "--quiet", log=log)]
+    run = start(env, "run", "--plain", "--interval", "0.5", "--no-alerts", log=log)
+    api = None
+    serve_api = "api" in _serve_choices()
+    if serve_api:
+        port = free_port()
+        api = start(env, "serve", "api", "--host", "127.0.0.1", "--port", str(port), log=log)
+    try:
+        deadline = time.monotonic() + 60
+        overview = data_dir / "exports" / "fct_interactions_overview.parquet"
+        while not (overview.exists() and (data_dir / "analyst.duckdb").exists()):
+            assert time.monotonic() < deadline, f"no exports after 60 s:\n{log.read_text()[-3000:]}"
+            assert run.poll() is None, f"pulse run died:\n{log.read_text()[-3000:]}"
+            time.sleep(0.3)
+        count_before = interaction_count(overview)
+        api_answers: list[int] = []
+        until = time.monotonic() + READ_S
+        readers = [Reader("analyst", analyst_reader(data_dir), until),
+                   Reader("dashboard", dashboard_reader(data_dir), until)]
+        if api is not None:
+            readers.append(Reader("api", api_reader(f"http://127.0.0.1:{port}", api_answers), until))
+        for r in readers:
+            r.start()
+        for r in readers:
+            r.join(READ_S + 30)
+        count_after = interaction_count(overview)
+        status = json.loads((data_dir / "run" / "live_status.json").read_text())
+    finally:
+        for p in [run, api, *procs]:
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in [run, api, *procs]:
+            if p is not None:
+                p.wait(60)
+    assert run.returncode == 0, log.read_text()[-3000:]
+    for r in readers:
+        assert not r.errors, f"{r.name}: {len(r.errors)} failed reads, e.g.\n{r.errors[0]}"
+        assert r.ok >= 10, f"{r.name}: only {r.ok} reads in {READ_S} s"
+    assert count_after > count_before, "the pipeline did not advance while the readers read"
+    assert status["cycle"] >= 3
+    assert serve_api, "`pulse serve api` is missing: the CTR API must be read during the live run too"
+    assert api_answers and max(api_answers) > 0, "the CTR API never answered with rows during the run"
+
+
+def _serve_choices() -> set[str]:
+    from ingest.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._subparsers._group_actions if a.dest == "command")
+    serve = sub.choices.get("serve")
+    if serve is None:
+        return set()
+    return {c for a in serve._subparsers._group_actions for c in (a.choices or {})}
