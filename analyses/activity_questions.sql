@@ -15,9 +15,24 @@ dau as (
         max(activity_date) as last_day,
         avg(daily_active_users) as avg_dau,
         min(daily_active_users) as min_dau,
-        max(daily_active_users) as max_dau,
-        avg(dau_mau_ratio) as avg_stickiness
+        max(daily_active_users) as max_dau
     from daily
+
+),
+
+-- Stickiness over the days whose 30-day window lies inside the data (when there are any).
+stickiness as (
+
+    select
+        coalesce(
+            avg(case when rolling_30d.is_complete then daily.dau_mau_ratio end),
+            avg(daily.dau_mau_ratio)
+        ) as avg_stickiness
+    from daily
+    inner join {{ ref('fct_monthly_active_users') }} as rolling_30d
+        on
+            daily.activity_date = rolling_30d.window_end
+            and rolling_30d.window_type = 'rolling_30d'
 
 ),
 
@@ -36,7 +51,9 @@ months as (
 
     select
         count(*) as month_count,
-        avg(active_users) as avg_mau,
+        sum(case when is_complete then 1 else 0 end) as complete_month_count,
+        -- Partly covered months at the data's edges would pull the average down.
+        coalesce(avg(case when is_complete then active_users end), avg(active_users)) as avg_mau,
         max(active_users) as max_mau
     from {{ ref('fct_monthly_active_users') }}
     where window_type = 'calendar_month'
@@ -102,7 +119,11 @@ union all
 select
     3 as question_number,
     'Monthly active users (MAU, calendar month)' as question,
-    'average ' || cast(round(months.avg_mau, 1) as varchar) || ' over ' || cast(months.month_count as varchar)
+    'average ' || cast(round(months.avg_mau, 1) as varchar) || ' over '
+    || case
+        when months.complete_month_count > 0 then cast(months.complete_month_count as varchar) || ' complete'
+        else cast(months.month_count as varchar) || ' (partly covered)'
+    end
     || ' months; max ' || cast(months.max_mau as varchar) as answer
 from months
 
@@ -113,9 +134,9 @@ select
     'MAU, rolling 28 / 30 days, and stickiness' as question,
     cast(latest_rolling.mau_28d as varchar) || ' / ' || cast(latest_rolling.mau_30d as varchar)
     || ' in the windows ending ' || cast(latest_rolling.window_end as varchar)
-    || '; average DAU/MAU(30d) ' || cast(round(dau.avg_stickiness, 3) as varchar) as answer
+    || '; average DAU/MAU(30d) ' || cast(round(stickiness.avg_stickiness, 3) as varchar) as answer
 from latest_rolling
-cross join dau
+cross join stickiness
 
 union all
 

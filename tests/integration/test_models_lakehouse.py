@@ -225,12 +225,12 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
                                       "fct_app_session_duration_buckets", "fct_app_interactions_quality")} <= exports
 
 
-def test_backfill_needs_both_ends_in_order(tmp_path):
+def test_backfill_ending_before_it_starts_is_refused(tmp_path):
     env = {**os.environ, "PULSE_DATA_DIR": str(tmp_path / "data")}
-    dbt = str(Path(sys.executable).parent / "dbt")
-    for bad, message in (("{backfill_start: 2023-03-05}", "needs both vars"),
-                         ("{backfill_start: 2023-03-05, backfill_end: 2023-03-01}", "is before backfill_start")):
-        proc = subprocess.run([dbt, "run", "--select", "fct_app_interactions", "--vars", bad, "--profiles-dir",
-                               str(REPO), "--project-dir", str(REPO), "--target-path", str(tmp_path / "target")],
-                              env=env, cwd=REPO, capture_output=True, text=True)
-        assert proc.returncode != 0 and message in proc.stdout, proc.stdout[-2000:]
+    bad = "{backfill_start: 2023-03-05, backfill_end: 2023-03-01}"
+    proc = subprocess.run([str(Path(sys.executable).parent / "dbt"), "run", "--select", "fct_app_interactions",
+                           "--vars", bad, "--profiles-dir", str(REPO), "--project-dir", str(REPO),
+                           "--target-path", str(tmp_path / "target")],
+                          env=env, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0, proc.stdout[-2000:]
+    assert "backfill_end 2023-03-01 is before backfill_start 2023-03-05" in proc.stdout, proc.stdout[-2000:]
