@@ -93,6 +93,13 @@ quality as (
         sum(negative_duration_count + over_max_duration_count) as outliers
     from {{ ref('fct_app_interactions_quality') }}
 
+),
+
+quarantined as (
+
+    select count(*) as quarantined_rows
+    from {{ source('lakehouse', 'user_interactions_quarantine') }}
+
 )
 
 select
@@ -172,5 +179,7 @@ select
     'Outliers and duplicates' as question,
     cast(quality.outliers as varchar) || ' interactions outside 0-2 h excluded, '
     || cast(quality.duplicates_removed as varchar) || ' duplicate rows removed, of '
-    || cast(quality.rows_landed as varchar) || ' landed' as answer
+    || cast(quality.rows_landed as varchar) || ' landed; ' || cast(quarantined.quarantined_rows as varchar)
+    || ' unparseable rows quarantined at landing' as answer
 from quality
+cross join quarantined
