@@ -517,18 +517,17 @@ def ingest_until_caught_up(settings: Settings, sources: list[str] | None = None,
     with KafkaIngester(settings, sources, **options) as ing:
         total = 0
         while True:
-            stats = ing.poll_once(0.5)
+            stats = ing.poll_once(0.2)
             total += stats.polled
-            if stats.polled == 0 and stats.broker_ok and stats.partitions and stats.caught_up:
-                break
+            if stats.polled == 0 and stats.broker_ok and stats.partitions and all(
+                    p.highwater is not None and p.position >= p.highwater for p in stats.partitions.values()):
+                break  # everything up to the high watermarks is consumed; the flush below lands it
             if stats.polled == 0 and stats.broker_ok and not stats.partitions and not ing.group:
                 break  # none of the topics exists yet: nothing to land
             if time.monotonic() > deadline:
                 ing.flush()
                 raise RuntimeError(f"ingest kafka: not caught up after {timeout_s:.0f}s (lag {stats.lag} messages"
                                    f"{'' if stats.broker_ok else ', broker unavailable: ' + str(stats.error)})")
-            if stats.polled == 0 and not stats.caught_up:
-                ing.flush()
         ing.flush()
         stats = ing.stats(IngestStats(polled=total))
     return stats
