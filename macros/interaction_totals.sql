@@ -1,59 +1,69 @@
-{#- Body of the running-total marts fct_interactions_per_user / fct_interactions_per_item: one
-    row per `key` with counts since the beginning of time.
+{#- Bodies of the interaction count models, per `key` (user_id or item_id).
 
-    Incremental by addition: only lake rows landed after the newest `last_ingested_at` already
-    counted are read, aggregated per key and added to that key's stored totals (the model's
-    `delete+insert` on the key swaps the row). Counts are additive, so a run costs what the new rows
-    cost. The watermark is strict (no lookback, which would count rows twice): run ingestion and
-    dbt one after the other, as `pulse run` does, so no file lands behind a run's back. -#}
-{% macro interaction_totals(key) -%}
+    interaction_minute_counts(key): one row per minute and key, recomputed for the minutes that
+    received lake rows (see interactions_in_changed_minutes).
+
+    interaction_totals(key, minute_counts): one row per key with its totals since the beginning,
+    summed from the minute counts of the keys whose minutes changed since the last run
+    (delete+insert on the key). Re-summing instead of adding the new rows to the stored totals
+    keeps them exact when the ingester re-lands (replays) a range: the same rows land again with
+    a newer `_ingested_at`, which an additive total would count twice. -#}
+{% macro interaction_minute_counts(key) -%}
+with
+
+{{ interactions_in_changed_minutes() }}
+
+select
+    {{ surrogate_key(['interaction_minute', key]) }} as minute_key_id,
+    interaction_minute as minute_start,
+    {{ key }},
+    count(*) as interaction_count,
+    {%- for kind in ['view', 'click', 'purchase'] %}
+    sum(case when interaction_type = '{{ kind }}' then 1 else 0 end) as {{ kind }}_count,
+    {%- endfor %}
+    min(interaction_time) as first_interaction_at,
+    max(interaction_time) as last_interaction_at,
+    max(ingested_at) as last_ingested_at
+from interactions
+group by interaction_minute, {{ key }}
+{%- endmacro %}
+
+{% macro interaction_totals(key, minute_counts) -%}
 with
 
 {% if is_incremental() %}
-    {%- set since = landed_since(lookback_seconds=0) %}
-new_interactions as (
+    {%- set since = landed_since() %}
+changed_keys as (
 
-    select * from {{ ref('stg_interactions__events') }}
-    where ingested_at > {{ since }}
-
-),
-{% else %}
-new_interactions as (
-
-    select * from {{ ref('stg_interactions__events') }}
+    select distinct {{ key }} from {{ minute_counts }}
+    where last_ingested_at > {{ since }}
 
 ),
-{% endif %}
 
-new_totals as (
+minute_counts as (
 
-    select
-        {{ key }},
-        count(*) as interaction_count,
-        {%- for kind in ['view', 'click', 'purchase'] %}
-        sum(case when interaction_type = '{{ kind }}' then 1 else 0 end) as {{ kind }}_count,
-        {%- endfor %}
-        min(interaction_time) as first_interaction_at,
-        max(interaction_time) as last_interaction_at,
-        max(ingested_at) as last_ingested_at
-    from new_interactions
-    group by {{ key }}
+    select minute_counts.*
+    from {{ minute_counts }} as minute_counts
+    inner join changed_keys on minute_counts.{{ key }} = changed_keys.{{ key }}
 
 )
-
-{% if is_incremental() %}
-select
-    new_totals.{{ key }},
-    new_totals.interaction_count + coalesce(stored.interaction_count, 0) as interaction_count,
-    {%- for kind in ['view', 'click', 'purchase'] %}
-    new_totals.{{ kind }}_count + coalesce(stored.{{ kind }}_count, 0) as {{ kind }}_count,
-    {%- endfor %}
-    least(new_totals.first_interaction_at, stored.first_interaction_at) as first_interaction_at,
-    greatest(new_totals.last_interaction_at, stored.last_interaction_at) as last_interaction_at,
-    greatest(new_totals.last_ingested_at, stored.last_ingested_at) as last_ingested_at
-from new_totals
-left join {{ this }} as stored on new_totals.{{ key }} = stored.{{ key }}
 {% else %}
-select * from new_totals
+minute_counts as (
+
+    select * from {{ minute_counts }}
+
+)
 {% endif %}
+
+select
+    {{ key }},
+    cast(sum(interaction_count) as bigint) as interaction_count,
+    {%- for kind in ['view', 'click', 'purchase'] %}
+    cast(sum({{ kind }}_count) as bigint) as {{ kind }}_count,
+    {%- endfor %}
+    min(first_interaction_at) as first_interaction_at,
+    max(last_interaction_at) as last_interaction_at,
+    max(last_ingested_at) as last_ingested_at
+from minute_counts
+group by {{ key }}
 {%- endmacro %}

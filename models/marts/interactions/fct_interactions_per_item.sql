@@ -1,6 +1,5 @@
 -- Grain: one row per item_id with its running interaction totals (see macro interaction_totals).
 -- Exported: the dashboard ranks its top items from it.
--- depends_on: {{ ref('stg_interactions__events') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -10,4 +9,4 @@
     post_hook="{{ export_parquet() }}",
 ) }}
 
-{{ interaction_totals('item_id') }}
+{{ interaction_totals('item_id', ref('int_interactions_by_item_minute')) }}

@@ -1,5 +1,4 @@
 -- Grain: one row per user_id with its running interaction totals (see macro interaction_totals).
--- depends_on: {{ ref('stg_interactions__events') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -8,4 +7,4 @@
     tags=['realtime'],
 ) }}
 
-{{ interaction_totals('user_id') }}
+{{ interaction_totals('user_id', ref('int_interactions_by_user_minute')) }}
