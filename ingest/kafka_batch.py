@@ -238,14 +238,14 @@ def _rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema, raw_by_offset:
     goes to the quarantine instead of failing the flush."""
     try:
         return pa.Table.from_pylist(rows, schema=schema), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+    except (ValueError, TypeError, OverflowError):  # ArrowInvalid, a lone surrogate, an overflow
         pass
     good, bad = [], []
     for row in rows:
         try:
             pa.Table.from_pylist([row], schema=schema)
             good.append(row)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             bad.append({"_offset": row["_offset"], "_row": row.get("_row"), "raw": raw_by_offset[row["_offset"]],
                         "reason": f"value does not fit the lake column type: {exc}"})
     return pa.Table.from_pylist(good, schema=schema), bad

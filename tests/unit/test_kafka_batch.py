@@ -22,7 +22,8 @@ def variants(base: dict, ts_field: str, int_field: str | None, text_field: str) 
     tricky_ts = ["2024-05-01T10:00:04Z", "2024-05-01T10:00:04.123456Z", "2024-05-01T10:00:04.1234Z",
                  "2024-05-01T12:00:04+02:00", "2024-05-01 10:00:04 UTC", "2024-02-30T10:00:00Z",
                  "1999-12-31T23:59:59Z", "2999-01-01T00:00:00Z", " 2024-05-01T10:00:04Z", "", 1714557604000, None]
-    tricky_text = [" padded ", "", "\u00a0nbsp", 42, 4.5, True, {"x": 1}, ["a"], None, "ünïcødé", "tab\there"]
+    tricky_text = [" padded ", "", "\u00a0nbsp", 42, 4.5, True, {"x": 1}, ["a"], None, "ünïcødé", "tab\there",
+                   "lone \ud800 surrogate"]
     out: list[bytes | None] = [json.dumps({**base, text_field: f"{base[text_field]}-{i}"}).encode()
                                for i in range(600)]
     out += [json.dumps({**base, ts_field: v}).encode() for v in tricky_ts]
