@@ -209,7 +209,7 @@ def test_watch_and_interaction_messages_parse_as_the_contract_says(tmp_path, set
     assert get_source("watch_events").parse({**message, "program_id": None, "device": ""})["program_id"] is None
     row = get_source("interactions").parse(
         {"user_id": "u1", "item_id": "i9", "interaction_type": "Click", "timestamp": "2024-05-01T10:00:00.000Z"})
-    assert row["interaction_type"] == "click"
+    assert row["interaction_type"] == "Click"  # lower-cased by stg_interactions__events
 
     extract = tmp_path / "watch.jsonl"
     extract.write_text(json.dumps(message) + "\n[1, 2]\n{broken\n\n" + json.dumps({**message, "session_id": ""}) + "\n")

@@ -8,7 +8,7 @@ select
     ]) }} as interaction_id,
     interactions.user_id,
     interactions.item_id,
-    interactions.interaction_type,
+    lower(interactions.interaction_type) as interaction_type,
     interactions.timestamp as interaction_time,
     {{ dbt.date_trunc('minute', 'interactions.timestamp') }} as interaction_minute,
     interactions._ingested_at as ingested_at
