@@ -26,6 +26,15 @@ def no_data(section: str) -> None:
     st.info(NO_DATA.format(" / ".join(dd.EXPORTS[section])))
 
 
+def panel(title: str, df, section: str, draw) -> None:
+    """A titled chart or table, or the section's "no data yet" note."""
+    st.markdown(f"**{title}**")
+    if df is None:
+        no_data(section)
+    else:
+        draw(df)
+
+
 def number(value, digits: int = 2) -> str:
     if value is None or value != value:  # None or NaN
         return "-"
@@ -64,19 +73,9 @@ def interactions(x: dd.Exports) -> None:
         c[4].metric("Users / items", f"{number(overview.get('user_count'))} / {number(overview.get('item_count'))}")
     left, right = st.columns(2)
     with left:
-        st.markdown("**Interactions per minute, by type**")
-        rate = dd.rate_per_minute(x)
-        if rate is None:
-            no_data("interactions_per_minute")
-        else:
-            st.line_chart(rate)
+        panel("Interactions per minute, by type", dd.rate_per_minute(x), "interactions_per_minute", st.line_chart)
     with right:
-        st.markdown("**Top items**")
-        top = dd.top_items(x)
-        if top is None:
-            no_data("interactions_per_item")
-        else:
-            st.table(top)
+        panel("Top items", dd.top_items(x), "interactions_per_item", st.table)
         fewest = dd.fewest_items(x)
         if fewest is not None and fewest["items"]:
             st.caption(f"Fewest interactions per item: {number(fewest['interaction_count'])} "
@@ -117,12 +116,8 @@ def activity(x: dd.Exports) -> None:
                 c[2].metric("DAU / MAU", number(latest["dau_mau"], 3))
             st.table(df)
     with right:
-        st.markdown("**Session duration distribution**")
-        df = dd.session_duration_distribution(x)
-        if df is None:
-            no_data("session_buckets")
-        else:
-            st.bar_chart(df.set_index("bucket"), sort=False)
+        panel("Session duration distribution", dd.session_duration_distribution(x), "session_buckets",
+              lambda df: st.bar_chart(df.set_index("bucket"), sort=False))
 
 
 def streams(x: dd.Exports) -> None:
