@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from ingest.config import Settings
+from serve.export_reader import stable_query
 
 # Section -> export names accepted, first existing one wins.
 EXPORTS = {
@@ -46,12 +47,15 @@ class Exports:
         path = self.path(section)
         if path is None:
             return None
-        con = duckdb.connect()
-        try:
-            con.execute(f"create view t as select * from read_parquet('{path}')")
-            return con.execute(sql, params or []).df()
-        finally:
-            con.close()
+        def run() -> pd.DataFrame:
+            con = duckdb.connect()
+            try:
+                con.execute(f"create view t as select * from read_parquet('{path}')")
+                return con.execute(sql, params or []).df()
+            finally:
+                con.close()
+
+        return stable_query([path], run)  # the loop may swap the export mid-query
 
     def columns(self, section: str) -> list[str]:
         df = self.query(section, "select * from t limit 0")
