@@ -35,7 +35,14 @@ from .config import TOPIC_SOURCES, Settings
 from .kafka_batch import decode_batch
 from .kafka_decode import DEFAULT_MAX_MESSAGE_BYTES
 from .kafka_names import file_stem, resume_points
-from .lake import ensure_placeholders, partition_dir, source_dir, write_quarantine, write_table_atomic
+from .lake import (
+    ensure_placeholders,
+    partition_dir,
+    quarantine_dir,
+    source_dir,
+    write_quarantine,
+    write_table_atomic,
+)
 from .metrics import MetricsWriter, retention_s, retention_warning
 from .sources import SOURCES, get_source
 from .sources.base import SourceSpec
@@ -305,12 +312,12 @@ class KafkaIngester:
             part, start = self.parts[tp], starts.get(tp, 0)
             if part.position < start:
                 lost_to = start - 1
-                if part.fence is not None and part.messages == 0:
+                if part.fence is not None:
                     # Replay of the newest range no longer possible: its files stay as they are.
                     skip_from = part.fence + 1
                 else:
                     skip_from = part.position
-                self._flush_partition(part)
+                self._flush_partition(part, final=True)
                 part.fence = None
                 if skip_from <= lost_to:
                     log.warning("%s[%d]: offsets %d..%d expired from the broker before they were landed "
@@ -322,7 +329,7 @@ class KafkaIngester:
                 self._new_epoch(tp, part, f"offset {part.position} is past the end of the log")
 
     def _new_epoch(self, tp: TopicPartition, part: _Partition, why: str) -> None:
-        self._flush_partition(part)
+        self._flush_partition(part, final=True)
         part.epoch += 1
         part.fence = None
         part.position = 0
@@ -353,10 +360,20 @@ class KafkaIngester:
         """Land everything buffered; returns the number of messages landed."""
         return sum(self._flush_partition(part) for part in list(self.parts.values()))
 
-    def _flush_partition(self, part: _Partition) -> int:
-        """Land the partition's buffer: decode, write its files, account for it."""
+    def _flush_partition(self, part: _Partition, final: bool = False) -> int:
+        """Land the partition's buffer: decode, write its files, account for it.
+
+        While the newest lake range is being replayed nothing is written before its last offset
+        (a shorter range would overlap it); `final` (the partition is given up, reset or skipped)
+        then drops the replayed messages: they are in the lake already.
+        """
         if part.first is None:
             return 0
+        if part.fence is not None and part.last < part.fence:
+            if final:
+                self._reset_buffer(part)
+            return 0
+        replay = part.fence is not None
         if self.group and part.tp not in self.consumer.assignment():
             # The group gave this partition to another ingester meanwhile: it replays from the
             # lake; writing here could overlap its ranges.
@@ -372,11 +389,16 @@ class KafkaIngester:
         self._reset_buffer(part)
         # Landing inline, not on a second thread: measured, the GIL contention of a landing
         # thread against kafka-python's pure-Python fetch loop cost more than the overlap won.
-        self._account(job, *self._land(job))
+        self._account(job, *self._land(job, replay))
         return n
 
-    def _land(self, job: _Job) -> tuple[int, int, int]:
-        """Decode and write one flush; returns (rows landed, records quarantined, files written)."""
+    def _land(self, job: _Job, replay: bool = False) -> tuple[int, int, int]:
+        """Decode and write one flush; returns (rows landed, records quarantined, files written).
+
+        A replay of the newest range writes only the files missing from the lake (those of a flush
+        cut short by a crash): a file that exists was written whole, and keeping it keeps its
+        `_ingested_at`, which incremental models use as their watermark.
+        """
         spec = job.spec
         name = file_stem(job.topic, job.partition, job.first, job.last, job.epoch)
         table, bad = decode_batch(spec, job.values, job.offsets, self.max_message_bytes)
@@ -388,11 +410,15 @@ class KafkaIngester:
             for rec in bad:
                 rec.update(lake)
             # Named after the range too, in the folder of the range's first message time, so a
-            # replay overwrites it instead of adding a second copy.
-            write_quarantine(self.settings, spec.name, bad, name, _day_of(job.first_ts_ms))
-            files += 1
+            # replay finds it instead of adding a second copy.
+            day = _day_of(job.first_ts_ms)
+            path = partition_dir(quarantine_dir(self.settings, spec.name), day) / f"{name}.parquet"
+            if not (replay and path.exists()):
+                write_quarantine(self.settings, spec.name, bad, name, day)
+                files += 1
         if table.num_rows:
-            files += write_table_by_day(self.settings, spec, _with_lake_columns(table, spec, job, now), name)
+            files += write_table_by_day(self.settings, spec, _with_lake_columns(table, spec, job, now), name,
+                                        skip_existing=replay)
         return table.num_rows, len(bad), files
 
     def _account(self, job: _Job, rows: int, quarantined: int, files: int) -> None:
@@ -470,7 +496,7 @@ class _Rebalance(ConsumerRebalanceListener):
             part = ing.parts.pop(tp, None)
             if part is not None and part.first is not None:
                 ing.parts[tp] = part  # still ours while the callback runs: land, then forget
-                ing._flush_partition(part)
+                ing._flush_partition(part, final=True)
                 ing.parts.pop(tp, None)
 
 
@@ -488,7 +514,8 @@ def _with_lake_columns(table: pa.Table, spec: SourceSpec, job: _Job, now: dateti
     return pa.table(columns).cast(spec.schema)
 
 
-def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, name: str) -> int:
+def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, name: str,
+                       skip_existing: bool = False) -> int:
     """Write `table` as `<name>.parquet` into the date folder of each row's partition field."""
     if spec.partition_field is None:
         days = pa.repeat(pa.scalar(date(1970, 1, 1), pa.date32()), table.num_rows)
@@ -498,8 +525,10 @@ def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, na
     for day in pc.unique(days).to_pylist():
         part = table.filter(pc.equal(days, pa.scalar(day, pa.date32()))) if day is not None else \
             table.filter(pc.is_null(days))
-        write_table_atomic(part, partition_dir(source_dir(settings, spec.name), day or date(1970, 1, 1))
-                           / f"{name}.parquet")
+        path = partition_dir(source_dir(settings, spec.name), day or date(1970, 1, 1)) / f"{name}.parquet"
+        if skip_existing and path.exists():
+            continue
+        write_table_atomic(part, path)
         written += 1
     return written
 

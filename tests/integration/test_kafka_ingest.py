@@ -330,3 +330,30 @@ def test_cli_until_caught_up_and_metrics(topic_settings, capsys):
                Path(settings.data_dir, "metrics", "kafka_ingest.jsonl").read_text().splitlines()]
     assert metrics and metrics[-1]["topic"] == topic and metrics[-1]["last"] == 24
     assert main(["ingest", "kafka", "--topics", "nope"]) == 1
+
+
+def test_restart_replays_the_newest_range_without_rewriting_or_splitting_it(topic_settings):
+    """On restart the newest range is read again: files a crash left out are written, whole files
+    are kept as they are (same `_ingested_at`), and flush() calls during the replay (the live loop
+    calls it every second) never cut a shorter, overlapping range."""
+    settings, topic = topic_settings
+    make_topic(settings.bootstrap, topic, 1)
+    produce(settings.bootstrap, topic, [json.dumps(web_event(i, day=1 + i % 2)).encode() for i in range(300)], 1)
+    ingest_until_caught_up(settings, ["web_events"], timeout_s=60)
+    files = sorted(p for p, _ in kafka_files([settings.lake_dir / "web_events"]))
+    assert [p.name for p in files] == [f"{topic}+0+0-299.parquet"] * 2  # one per event date
+    kept, lost = files
+    kept_stamp = (kept.stat().st_mtime_ns, pq.ParquetFile(kept).read()["_ingested_at"].to_pylist())
+    lost.unlink()  # as if the ingester died between the two renames of that flush
+
+    produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(300, 320)], 1)
+    with KafkaIngester(settings, ["web_events"], consumer_config={"max_poll_records": 50}) as ing:
+        for _ in range(40):
+            ing.poll_once(0.1)
+            ing.flush()
+    names = sorted(p.name for p, _ in kafka_files([settings.lake_dir / "web_events"]))
+    assert names == sorted([f"{topic}+0+0-299.parquet"] * 2 + [f"{topic}+0+300-319.parquet"])
+    assert lost.exists()
+    assert (kept.stat().st_mtime_ns, pq.ParquetFile(kept).read()["_ingested_at"].to_pylist()) == kept_stamp
+    keys = offsets_of(lake_rows(settings))
+    assert len(keys) == len(set(keys)) == 320
