@@ -12,8 +12,8 @@ How exactly-once works: a flush of a partition covers a contiguous offset range 
 file it writes after it (`kafka_names`). On start and on every assignment the ingester looks at
 the lake's file names: it seeks to the *first* offset of the newest range and replays that range
 with a flush fence at its last offset, so a flush cut short by a crash (some of its date files
-written, others not) is completed under the same names, and a complete one is rewritten
-identically. Writes are atomic (tmp + rename), so a reader never sees half a file.
+written, others not) is completed under the same names; files that exist are left untouched.
+Writes are atomic (tmp + rename), so a reader never sees half a file.
 Broker commits are never used.
 """
 
