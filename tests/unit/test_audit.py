@@ -92,3 +92,14 @@ def test_parse_duration():
     assert [parse_duration(t) for t in ("90s", "15m", "1h", "2d", "30")] == [90, 900, 3600, 172800, 30]
     with pytest.raises(ValueError, match="older-than"):
         parse_duration("soon")
+
+
+def test_retention_warning_when_lag_nears_the_topic_retention():
+    from ingest.metrics import retention_s, retention_warning
+
+    assert retention_s("view_log", env={}) == 180.0
+    assert retention_s("my-topic", env={"PULSE_RETENTION_S_MY_TOPIC": "60"}) == 60.0
+    assert retention_warning("view_log", 0, lag=500, behind_s=100.0, retention=180.0).startswith("view_log[0] is 100s")
+    assert retention_warning("view_log", 0, lag=500, behind_s=30.0, retention=180.0) is None
+    assert retention_warning("view_log", 0, lag=0, behind_s=170.0, retention=180.0) is None  # caught up
+    assert retention_warning("web_events", 0, lag=9, behind_s=1e6, retention=None) is None  # no retention known
