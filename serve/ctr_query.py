@@ -22,6 +22,8 @@ import duckdb
 
 from ingest.config import Settings
 
+from .export_reader import stable_query
+
 EXPORT_NAME = "fct_product_activity_minute"
 PLATFORMS = ("iOS", "Android", "MobileWeb")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -141,11 +143,17 @@ class CtrReader:
             params["platform"] = request.platform
         if request.product:
             params["product"] = request.product
-        cursor = self._db.cursor()
-        try:
-            return cursor.execute(_sql(request), params).fetchone()[0]
-        finally:
-            cursor.close()
+        sql = _sql(request)
+
+        def run() -> str:
+            cursor = self._db.cursor()
+            try:
+                return cursor.execute(sql, params).fetchone()[0]
+            finally:
+                cursor.close()
+
+        # The live loop swaps the export every cycle; a query straddling a swap is re-run.
+        return stable_query([self.path], run)
 
 
 def query_ctr(settings: Settings, start, end, aggregation, product: str | None = None,
