@@ -1,6 +1,7 @@
 """The dashboard in a real browser: generated data -> lake -> one `pulse run` cycle (exports,
 an alert) -> Streamlit as a real subprocess -> headless Chromium (Debian's) loads the page; the key
-figures computed from the generated records are on it; a screenshot goes to docs/dashboard.png."""
+figures computed from the generated records are on it; a screenshot goes to docs/dashboard-latest.png
+(git-ignored, so a test run leaves the checkout clean; copy it over docs/dashboard.png to refresh the docs)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-SCREENSHOT = REPO / "docs" / "dashboard.png"
+SCREENSHOT = REPO / "docs" / "dashboard-latest.png"
 
 
 def browser():
