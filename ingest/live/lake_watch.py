@@ -39,6 +39,8 @@ class NewData:
     source: str
     files: list[NewFile] = field(default_factory=list)
     newest_event: datetime | None = None  # max event time over the new files
+    # Min `_ingested_at` over the new files: how far back the next dbt run must look for them.
+    oldest_ingested: datetime | None = None
 
     @property
     def rows(self) -> int:
@@ -81,9 +83,12 @@ class LakeWatch:
             if rows <= 0:
                 continue
             out.files.append(NewFile(path, rows, floor))
-            newest = newest_value(path, meta, spec.partition_field)
+            newest = column_bound(path, meta, spec.partition_field, "max")
             if newest is not None and (out.newest_event is None or newest > out.newest_event):
                 out.newest_event = newest
+            landed = column_bound(path, meta, "_ingested_at", "min")
+            if landed is not None and (out.oldest_ingested is None or landed < out.oldest_ingested):
+                out.oldest_ingested = landed
         return out
 
     def _count(self, path: Path, num_rows: int) -> tuple[int, int | None]:
@@ -102,21 +107,23 @@ class LakeWatch:
         return round(num_rows * (last - hi) / span), hi
 
 
-def newest_value(path: Path, meta: pq.FileMetaData, column: str | None) -> datetime | None:
-    """Max of `column` in a Parquet file, from the footer statistics when written (else read)."""
+def column_bound(path: Path, meta: pq.FileMetaData, column: str | None, bound: str) -> datetime | None:
+    """Max (`bound="max"`) or min of `column` in a Parquet file, from the footer statistics when
+    written (else read)."""
     if column is None or meta.num_rows == 0:
         return None
     schema = meta.schema.to_arrow_schema()
     if column not in schema.names:
         return None
     idx = schema.get_field_index(column)
+    pick = max if bound == "max" else min
     best = None
     for i in range(meta.num_row_groups):
         stats = meta.row_group(i).column(idx).statistics
         if stats is None or not stats.has_min_max:
-            value = pc.max(pq.read_table(path, columns=[column])[column]).as_py()
-            return value
-        value = stats.max
-        if value is not None and (best is None or value > best):
-            best = value
+            values = pq.read_table(path, columns=[column])[column]
+            return (pc.max if bound == "max" else pc.min)(values).as_py()
+        value = stats.max if bound == "max" else stats.min
+        if value is not None:
+            best = value if best is None else pick(best, value)
     return best

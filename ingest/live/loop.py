@@ -26,6 +26,7 @@ from .analyst import AnalystDb
 from .dbt_cycle import RealtimeDbt
 from .ingester import IngestThread
 from .lake_watch import LakeWatch
+from .lookback import LandingLookback
 from .status import LiveStatus, SourceStatus, log_line, render, write_status
 from .watermarks import Watermarks, utc_naive
 
@@ -62,6 +63,7 @@ class LiveLoop:
         self.stop_event = threading.Event()
         self.watch = LakeWatch(settings, [SOURCES[s] for s in self.sources])
         self.watermarks = Watermarks(self.sources, options.lateness_s)
+        self.lookback = LandingLookback()
         self.analyst = AnalystDb(settings)
         self.status = LiveStatus(started_at=time.time(), sources={s: SourceStatus(s) for s in self.sources})
         self.alerter = None
@@ -152,7 +154,14 @@ class LiveLoop:
             # lagging), else the landed data's age while records are waiting.
             s.lag_seconds = (p.behind_s or s.freshness_s or 0.0) if s.lag_records and p else 0.0
             s.watermark = None if clock.watermark is None else str(clock.watermark)
-        result = dbt.run(self.watermarks.dbt_vars(now), with_parents=first)
+        dbt_vars = self.watermarks.dbt_vars(now)
+        oldest = min((d.oldest_ingested for d in new.values() if d.oldest_ingested is not None), default=None)
+        lookback = self.lookback.seconds(oldest)
+        if lookback is not None:
+            dbt_vars["lake_ingest_lookback_seconds"] = lookback
+        result = dbt.run(dbt_vars, with_parents=first)
+        self.lookback.dbt_ran(time.time(), clean=not result.failed)
+        self.status.lookback_seconds = lookback
         self.status.dbt_seconds = result.seconds
         self.status.dbt_models = result.models
         self.status.errors = result.failed[-5:]

@@ -38,6 +38,7 @@ class LiveStatus:
     dbt_seconds: float = 0.0
     dbt_models: int = 0
     dbt_parse_seconds: float = 0.0
+    lookback_seconds: int | None = None  # lake re-read by the last run (None: the project's default)
     updated_at: float = 0.0
     alerts_fired: int = 0
     slowest_models: dict[str, float] = field(default_factory=dict)  # last cycle, seconds
@@ -92,6 +93,8 @@ def log_line(status: LiveStatus) -> str:
         if s.records_total or s.lag_records:
             fresh = "-" if s.freshness_s is None else f"{s.freshness_s:.1f}s"
             parts.append(f"{s.source}: +{s.records_per_s:.0f}/s lag {s.lag_records} fresh {fresh}")
+    if status.slowest_models:
+        parts.append("slowest " + ", ".join(f"{m} {t:.2f}s" for m, t in list(status.slowest_models.items())[:3]))
     return " | ".join(parts)
 
 

@@ -1,6 +1,7 @@
 """Watermarks (newest event - lateness, clock-advanced only while caught up, never backwards,
-future stamps capped) and the lake watch (new files, rows by offset range, newest event from
-the Parquet footer, compacted files not counted twice). The wall clock is passed in, not faked."""
+future stamps capped), the lake watch (new files, rows by offset range, newest event and oldest
+landing time from the Parquet footer, compacted files not counted twice) and the landing lookback
+of the realtime runs. The wall clock is passed in, not faked."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, timedelta
 
 from ingest.lake import write_rows
 from ingest.live.lake_watch import LakeWatch
+from ingest.live.lookback import MARGIN_S, LandingLookback
 from ingest.live.watermarks import Watermarks, utc_naive
 from ingest.sources import get_source
 
@@ -45,11 +47,11 @@ def test_watermark_never_goes_back_and_caps_future_stamps():
     assert w.clocks["interactions"].watermark == utc_naive(T0 + 2 + 60) - timedelta(seconds=5)
 
 
-def _land(settings, first: int, last: int, minutes: int = 0) -> None:
+def _land(settings, first: int, last: int, minutes: int = 0, landed: datetime = datetime(2024, 5, 1)) -> None:
     spec = get_source("interactions")
     rows = [dict(user_id="u", item_id="i", interaction_type="view",
                  timestamp=datetime(2024, 5, 1) + timedelta(minutes=minutes, seconds=i - first),
-                 _source="interactions", _ingested_at=datetime(2024, 5, 1), _topic="interactions",
+                 _source="interactions", _ingested_at=landed, _topic="interactions",
                  _partition=0, _offset=i, _file=None, _row=None) for i in range(first, last + 1)]
     write_rows(settings, spec, rows, f"interactions+0+{first}-{last}")
 
@@ -67,3 +69,34 @@ def test_lake_watch_counts_new_rows_once_and_reads_the_newest_event(settings):
     _land(settings, 0, 29)
     again = watch.scan()["interactions"]
     assert again.rows == 10 and again.files[0].offset_floor == 19
+
+
+def test_lake_watch_reports_the_oldest_landing_time_of_new_files(settings):
+    watch = LakeWatch(settings, [get_source("interactions")])
+    _land(settings, 0, 9, landed=datetime(2024, 5, 1, 0, 0, 30))
+    _land(settings, 10, 19, landed=datetime(2024, 5, 1, 0, 0, 10))
+    assert watch.scan()["interactions"].oldest_ingested == datetime(2024, 5, 1, 0, 0, 10)
+    assert watch.scan()["interactions"].oldest_ingested is None  # nothing new
+
+
+def test_lookback_keeps_the_default_on_the_first_run_then_covers_every_new_file():
+    lookback = LandingLookback()
+    assert lookback.seconds(EVENT) is None  # first run: the whole lake is new; the project default
+    lookback.dbt_ran(T0 + 100, clean=True)
+    # The loop's own files land after the previous run ended: the margin is enough.
+    assert lookback.seconds(utc_naive(T0 + 101)) == MARGIN_S
+    lookback.dbt_ran(T0 + 110, clean=True)
+    assert lookback.seconds(None) == MARGIN_S
+    lookback.dbt_ran(T0 + 120, clean=True)
+    # A file stamped 50 s before the previous run ended (a slow writer): looked back to it.
+    assert lookback.seconds(utc_naive(T0 + 70)) == 50 + MARGIN_S
+
+
+def test_lookback_remembers_new_files_until_a_run_without_failures():
+    lookback = LandingLookback()
+    lookback.dbt_ran(T0 + 100, clean=True)
+    assert lookback.seconds(utc_naive(T0 + 40)) == 60 + MARGIN_S
+    lookback.dbt_ran(T0 + 110, clean=False)  # a model failed: its watermark did not see that file
+    assert lookback.seconds(None) == 70 + MARGIN_S
+    lookback.dbt_ran(T0 + 120, clean=True)
+    assert lookback.seconds(None) == MARGIN_S
