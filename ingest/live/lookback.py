@@ -7,11 +7,15 @@ cycle (1.5M rows at 5k events/s), so the cycle's cost grew with the run's age.
 
 The loop can bound it exactly instead: every model's watermark is at most the wall clock when the
 previous dbt run ended, and the lake watch knows the oldest `_ingested_at` among the files that
-appeared since. Looking back from that end to that file (plus a margin for clock jitter) re-reads
-every file a run may have missed and little more; the loop's own files land between runs, newer
-than any watermark, so normally the lookback is just the margin. Files new since a run that had a
-failing model are kept in the bound until a run succeeds. The first run of a loop keeps the
-project's default: the whole lake is new to the watch then.
+appeared since. Looking back from that end to that file re-reads every file a run may have missed;
+the loop's own files land between runs, newer than any watermark, so normally the lookback is 0
+and a run reads exactly the rows it has not seen. No margin: files and runs are stamped by this
+host's clock, and `behind` is measured between those very stamps, so even a clock step back is
+covered. (Writers on other hosts with skewed clocks are not: run batch dbt, 300 s, for those.)
+Exactly-new rows matter beyond speed: fct_streams extends a stored stream only when every new row
+comes after it, and a re-read row looks like a late one. Files new since a run that had a failing
+model are kept in the bound until a run succeeds. The first run of a loop keeps the project's
+default: the whole lake is new to the watch then.
 """
 
 from __future__ import annotations
@@ -21,12 +25,9 @@ from datetime import datetime
 
 from .watermarks import utc_naive
 
-MARGIN_S = 5.0
-
 
 class LandingLookback:
-    def __init__(self, margin_s: float = MARGIN_S):
-        self.margin_s = margin_s
+    def __init__(self):
         self._last_dbt_end: float | None = None
         self._oldest_unconfirmed: datetime | None = None  # oldest new file since the last clean run
 
@@ -36,10 +37,11 @@ class LandingLookback:
             self._oldest_unconfirmed = oldest_new
         if self._last_dbt_end is None:
             return None
-        behind = 0.0
-        if self._oldest_unconfirmed is not None:
-            behind = max(0.0, (utc_naive(self._last_dbt_end) - self._oldest_unconfirmed).total_seconds())
-        return math.ceil(behind + self.margin_s)
+        if self._oldest_unconfirmed is None:
+            return 0
+        behind = (utc_naive(self._last_dbt_end) - self._oldest_unconfirmed).total_seconds()
+        # Rows are read when landed strictly after watermark - lookback: look back past the file.
+        return math.floor(behind) + 1 if behind >= 0 else 0
 
     def dbt_ran(self, ended: float, clean: bool) -> None:
         """After each run: `ended` wall clock, `clean` when no model failed."""

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from ingest.lake import write_rows
 from ingest.live.lake_watch import LakeWatch
-from ingest.live.lookback import MARGIN_S, LandingLookback
+from ingest.live.lookback import LandingLookback
 from ingest.live.watermarks import Watermarks, utc_naive
 from ingest.sources import get_source
 
@@ -83,20 +83,20 @@ def test_lookback_keeps_the_default_on_the_first_run_then_covers_every_new_file(
     lookback = LandingLookback()
     assert lookback.seconds(EVENT) is None  # first run: the whole lake is new; the project default
     lookback.dbt_ran(T0 + 100, clean=True)
-    # The loop's own files land after the previous run ended: the margin is enough.
-    assert lookback.seconds(utc_naive(T0 + 101)) == MARGIN_S
+    # The loop's own files land after the previous run ended: nothing to look back for.
+    assert lookback.seconds(utc_naive(T0 + 101)) == 0
     lookback.dbt_ran(T0 + 110, clean=True)
-    assert lookback.seconds(None) == MARGIN_S
+    assert lookback.seconds(None) == 0
     lookback.dbt_ran(T0 + 120, clean=True)
-    # A file stamped 50 s before the previous run ended (a slow writer): looked back to it.
-    assert lookback.seconds(utc_naive(T0 + 70)) == 50 + MARGIN_S
+    # A file stamped 50 s before the previous run ended (a slow writer): looked back past it.
+    assert lookback.seconds(utc_naive(T0 + 70)) == 51
 
 
 def test_lookback_remembers_new_files_until_a_run_without_failures():
     lookback = LandingLookback()
     lookback.dbt_ran(T0 + 100, clean=True)
-    assert lookback.seconds(utc_naive(T0 + 40)) == 60 + MARGIN_S
+    assert lookback.seconds(utc_naive(T0 + 40)) == 61
     lookback.dbt_ran(T0 + 110, clean=False)  # a model failed: its watermark did not see that file
-    assert lookback.seconds(None) == 70 + MARGIN_S
+    assert lookback.seconds(None) == 71
     lookback.dbt_ran(T0 + 120, clean=True)
-    assert lookback.seconds(None) == MARGIN_S
+    assert lookback.seconds(None) == 0
