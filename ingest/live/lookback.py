@@ -3,7 +3,7 @@
 An incremental model reads lake rows landed after its watermark (the newest `_ingested_at` it
 holds) minus this lookback. Batch runs keep the project's 300 s, in case a file became visible
 after a run had read newer rows. In the loop that meant re-reading five minutes of data every
-cycle (1.5M rows at 5k events/s), so the cycle's cost grew with the run's age.
+cycle (1.5M rows at 5k events/s; bench/bench_live_cycle.py measures the difference).
 
 The loop can bound it exactly instead: every model's watermark is at most the wall clock when the
 previous dbt run ended, and the lake watch knows the oldest `_ingested_at` among the files that
