@@ -215,16 +215,28 @@ def send_all(producer, topic: str, partitions: list[int], messages: Iterable[tup
     return stats
 
 
-def finish(producer, stats: SendStats, timeout_s: float = 60.0) -> None:
-    """Flush (so every future resolves: delivered or failed) and close."""
+def finish(producer, stats: SendStats) -> None:
+    """Flush (so every future resolves: delivered or failed) and close, never raising: a broker
+    that went away is reported in `stats`, each message it did not take as failed."""
     from kafka.errors import KafkaError
 
+    # Every batch is delivered or failed within the delivery timeout: that long is enough.
+    wait_s = producer.config.get("delivery_timeout_ms", 120_000) / 1000 + 5
     try:
-        producer.flush(timeout=timeout_s)
+        producer.flush(timeout=wait_s)
     except KafkaError as exc:
         stats.error = stats.error or f"flush did not complete: {exc}"
-    finally:
-        producer.close(timeout=5)
+    try:
+        producer.close(timeout=5)  # flushes again; raises while a batch is still pending
+    except KafkaError as exc:
+        stats.error = stats.error or f"close did not complete: {exc}"
+        # Seen with a SIGKILLed broker: a batch kafka-python never expires. Its forced close fails
+        # the pending batches, so their errbacks count each message as failed (and write it to
+        # the undelivered file) instead of it passing for delivered.
+        sender = getattr(producer, "_sender", None)
+        if sender is not None:
+            sender.force_close()
+            sender.join(5)
 
 
 def write_undelivered(stats: SendStats, path: Path) -> Path | None:

@@ -36,13 +36,22 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 20.0) -
     """Every record of `topic` (all partitions), polling until `expect` arrived and a quiet spell."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
+        assigned: list = []
         records: list = []
         deadline = time.monotonic() + timeout
         quiet_until = None
         while time.monotonic() < deadline:
+            # The broker's metadata may list a new topic's partitions a few at a time: keep adding.
+            parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+            new = [tp for tp in parts if tp not in assigned]
+            if new:  # (re)assigning resets positions: read every partition from the start again
+                assigned += new
+                consumer.assign(assigned)
+                consumer.seek_to_beginning(*assigned)
+                records, quiet_until = [], None
+            if not assigned:
+                consumer.poll(timeout_ms=100)  # refreshes metadata
+                continue
             batch = consumer.poll(timeout_ms=300)
             got = [r for rs in batch.values() for r in rs]
             records += got
