@@ -26,7 +26,9 @@ per_group as (
         count(*) as session_count,
         count(distinct sessions.user_id) as user_count,
         sum(sessions.interaction_count) as interaction_count,
-        sum(sessions.duration_seconds) as total_duration_seconds
+        -- Summed as exact microseconds: a sum of doubles depends on the (parallel) order of
+        -- its terms, so an incremental and a full build could differ in the last digits.
+        sum(cast(sessions.duration_seconds as decimal(38, 6))) as total_duration_seconds
     from sessions
     inner join users on sessions.user_id = users.user_id
     group by sessions.session_date, users.country, users.device_type

@@ -28,7 +28,8 @@ daily_sessions as (
     select
         session_date as activity_date,
         count(*) as sessions_started,
-        avg(duration_seconds) as avg_session_duration_seconds
+        -- Exact microseconds, so the average does not depend on the (parallel) summation order.
+        cast(avg(cast(duration_seconds as decimal(38, 6))) as double) as avg_session_duration_seconds
     from {{ ref('fct_web_sessions') }}
     group by session_date
 
