@@ -97,7 +97,7 @@ with
                 when landed.appends then landed.tail_first_event_time
                 else least(landed.first_new_time, min(streams.first_event_time))
             end as replace_from
-        from ({{ landed_sql }}) as landed
+        from landed
         left join {{ this }} as streams
             on not landed.appends
             and landed.session_id = streams.session_id
@@ -107,7 +107,9 @@ with
             landed.tail_last_event_time
     {%- endset %}
 
-    {%- set earliest = query_timestamp('select min(recompute_from) from (' ~ recompute_windows_sql ~ ')') %}
+    {%- set earliest = query_timestamp(
+        'with landed as (' ~ landed_sql ~ ') select min(recompute_from) from (' ~ recompute_windows_sql ~ ')'
+    ) %}
 
 landed as (
     {{ landed_sql }}
