@@ -39,17 +39,16 @@ def main() -> int:
     lookbacks = {"loop bound": 0, "batch default": 300}
     dbt.run({**watermarks, "lake_ingest_lookback_seconds": lookbacks["loop bound"]})  # warm up
     seconds: dict[str, list[float]] = {name: [] for name in lookbacks}
-    last = {}
+    last: dict = {}
     for _ in range(args.rounds):
         for name, lookback in lookbacks.items():
             result = dbt.run({**watermarks, "lake_ingest_lookback_seconds": lookback})
             seconds[name].append(result.seconds)
-            last[name] = result.timings
+            last[name] = result.slowest(4)
     for name, lookback in lookbacks.items():
-        slowest = sorted(last[name].items(), key=lambda kv: -kv[1])[:4]
         print(f"{name:<14} lookback {lookback:>3} s: cycle median {statistics.median(seconds[name]):.2f} s "
               f"({', '.join(f'{s:.2f}' for s in seconds[name])}); slowest: "
-              + ", ".join(f"{m} {t:.2f}" for m, t in slowest))
+              + ", ".join(f"{m} {t:.2f}" for m, t in last[name].items()))
     ratio = statistics.median(seconds["loop bound"]) / statistics.median(seconds["batch default"])
     print(f"loop bound / batch default = {ratio:.2f}x")
     return 0

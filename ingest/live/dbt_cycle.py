@@ -26,6 +26,9 @@ class CycleResult:
     failed: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # model -> seconds
 
+    def slowest(self, n: int) -> dict[str, float]:
+        return dict(sorted(self.timings.items(), key=lambda kv: -kv[1])[:n])
+
 
 class RealtimeDbt:
     def __init__(self, selector: str = REALTIME_SELECTOR):

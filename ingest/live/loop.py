@@ -165,7 +165,7 @@ class LiveLoop:
         self.status.dbt_seconds = result.seconds
         self.status.dbt_models = result.models
         self.status.errors = result.failed[-5:]
-        self.status.slowest_models = dict(sorted(result.timings.items(), key=lambda kv: -kv[1])[:5])
+        self.status.slowest_models = result.slowest(5)
         for failure in result.failed:
             log.error("dbt: %s", failure)
         if self.alerter is not None:
