@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from ingest.cli import main as pulse
 from ingest.files import ingest_files
 from ingest.generate import DATASETS
 from ingest.generate.faults import Faults
 from ingest.generate.producer import murmur2_many
 from ingest.generate.runner import Options, run
 from ingest.sources import SOURCES
+from tests.conftest import REPO
 
 DAY = dict(start=datetime(2024, 5, 1), end=datetime(2024, 5, 2))
 
@@ -238,6 +240,25 @@ def test_lakehouse_csvs_have_the_challenge_formats_and_vocabularies(settings, tm
     assert {a["user_id"] for a in acts} <= set(by_user)
     land_if_registered(settings, "user_interactions", [str(tmp_path / "user_interactions.csv")])
     land_if_registered(settings, "user_metadata", [str(tmp_path / "user_metadata.csv")])
+
+
+# The committed real-format lakehouse fixtures (tests/fixtures/<dataset>/<dataset>_sample.csv,
+# built by `make dbt-fixture`) and the `pulse generate` arguments that wrote them.
+LAKEHOUSE_FIXTURES = {
+    "user_metadata": ["--users", "20", "--seed", "18"],
+    "user_interactions": ["--users", "24", "--start", "2023-03-01", "--end", "2023-03-03", "--seed", "18",
+                          "--duplicate-fraction", "0.03", "--bad-fraction", "0.03"],
+}
+
+
+@pytest.mark.parametrize("dataset", sorted(LAKEHOUSE_FIXTURES))
+def test_lakehouse_fixtures_are_what_pulse_generate_writes(settings, tmp_path, dataset):
+    args = LAKEHOUSE_FIXTURES[dataset]
+    assert pulse(["generate", dataset, *args, "--out", str(tmp_path), "--quiet"]) == 0
+    committed = REPO / "tests" / "fixtures" / dataset / f"{dataset}_sample.csv"
+    assert (tmp_path / f"{dataset}.csv").read_bytes() == committed.read_bytes(), (
+        f"regenerate with: pulse generate {dataset} {' '.join(args)} --out DIR, then copy DIR/{dataset}.csv "
+        f"to {committed.relative_to(REPO)}")
 
 
 def test_user_metadata_count_repeats_user_ids_like_the_challenge_sample(settings, tmp_path):
