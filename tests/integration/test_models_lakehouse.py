@@ -46,6 +46,7 @@ MARTS = {
     "fct_app_session_metrics": None,
     "fct_app_session_duration_buckets": None,
     "fct_app_interactions_quality": None,
+    "fct_app_users_quality": None,
 }
 INTERACTION_HEADER = ["user_id", "timestamp", "action_type", "page_id", "duration_ms", "app_version"]
 METADATA_HEADER = ["user_id", "join_date", "country", "device_type", "subscription_type"]
@@ -222,7 +223,8 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
         assert phrase in out
     exports = {p.name for p in (full_dir / "exports").glob("*.parquet")}
     assert {f"{m}.parquet" for m in ("fct_daily_active_users", "fct_monthly_active_users", "fct_app_session_metrics",
-                                      "fct_app_session_duration_buckets", "fct_app_interactions_quality")} <= exports
+                                      "fct_app_session_duration_buckets", "fct_app_interactions_quality",
+                                      "fct_app_users_quality")} <= exports
 
 
 def test_backfill_ending_before_it_starts_is_refused(tmp_path):

@@ -7,6 +7,7 @@ with `ingest_files`, so the generator and the loader agree; the format is checke
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 import re
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from ingest.cli import main as pulse
 from ingest.files import ingest_files
 from ingest.generate import DATASETS
 from ingest.generate.faults import Faults
 from ingest.generate.producer import murmur2_many
 from ingest.generate.runner import Options, run
 from ingest.sources import SOURCES
+from tests.conftest import REPO
 
 DAY = dict(start=datetime(2024, 5, 1), end=datetime(2024, 5, 2))
 
@@ -196,22 +199,92 @@ def test_product_views_and_orders_agree_with_a_plausible_ctr(settings, tmp_path)
         assert sum(r.landed for r in results) >= sum(viewed.values())
 
 
-def test_lakehouse_csvs(settings, tmp_path):
+# The challenge generator's vocabularies and formats (docs/generators.md).
+CHALLENGE_ACTIONS = {"page_view", "edit", "create", "delete", "share"}
+CHALLENGE_COUNTRIES = {"US", "UK", "CA", "AU", "DE", "FR", "JP", "IN", "BR", "MX"}
+CHALLENGE_DEVICES = {"iPhone", "iPad", "Android Phone", "Android Tablet", "Windows", "Mac"}
+CHALLENGE_PLANS = {"free", "basic", "premium", "enterprise"}
+
+
+def test_lakehouse_csvs_have_the_challenge_formats_and_vocabularies(settings, tmp_path):
     generate(settings, "user_interactions", tmp_path, users=300)
     generate(settings, "user_metadata", tmp_path, users=300)
     acts = read_csv(tmp_path / "user_interactions.csv")
     assert list(acts[0]) == ["user_id", "timestamp", "action_type", "page_id", "duration_ms", "app_version"]
-    assert all(100 <= int(a["duration_ms"]) <= 300000 for a in acts)
+    assert len(acts) > 1000
+    assert all(re.fullmatch(r"u\d{6,}", a["user_id"]) and re.fullmatch(r"p\d{6,}", a["page_id"]) for a in acts)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", a["timestamp"]) for a in acts)
+    assert all(re.fullmatch(r"[5-7]\.\d\.\d", a["app_version"]) for a in acts)
+    assert {a["action_type"] for a in acts} == CHALLENGE_ACTIONS
+    # duration_ms uniform in 100..300000, as the challenge draws it: mean and quartiles of a uniform.
+    durations = sorted(int(a["duration_ms"]) for a in acts)
+    assert 100 <= durations[0] and durations[-1] <= 300000
+    n = len(durations)
+    assert abs(sum(durations) / n - 150050) < 150000 / n ** 0.5 * 4
+    assert abs(durations[n // 4] - 75075) < 12000 and abs(durations[3 * n // 4] - 225025) < 12000
+    # Actions uniform over the five types.
+    assert max(Counter(a["action_type"] for a in acts).values()) < n / 5 * 1.25
+
     meta = read_csv(tmp_path / "user_metadata.csv")
     assert list(meta[0]) == ["user_id", "join_date", "country", "device_type", "subscription_type"]
+    assert {m["country"] for m in meta} == CHALLENGE_COUNTRIES
+    assert {m["device_type"] for m in meta} == CHALLENGE_DEVICES
+    assert {m["subscription_type"] for m in meta} == CHALLENGE_PLANS
+    assert all("2020-01-01" <= m["join_date"] <= "2023-12-31" for m in meta)
     by_user = defaultdict(list)
     for m in meta:
-        by_user[m["user_id"]].append(m)
+        by_user[m["user_id"]].append(tuple(m.values()))
+    assert set(by_user) == {f"u{i:06d}" for i in range(1, 301)}
     twice = [rows for rows in by_user.values() if len(rows) > 1]
-    assert twice and all(rows[0] != rows[1] for rows in twice)  # duplicates conflict
+    assert twice and all(len(set(rows)) == len(rows) for rows in twice)  # repeated ids conflict
     assert {a["user_id"] for a in acts} <= set(by_user)
     land_if_registered(settings, "user_interactions", [str(tmp_path / "user_interactions.csv")])
     land_if_registered(settings, "user_metadata", [str(tmp_path / "user_metadata.csv")])
+
+
+# The committed real-format lakehouse fixtures (tests/fixtures/<dataset>/<dataset>_sample.csv,
+# built by `make dbt-fixture`) and the `pulse generate` arguments that wrote them.
+LAKEHOUSE_FIXTURES = {
+    "user_metadata": ["--users", "20", "--seed", "18"],
+    "user_interactions": ["--users", "24", "--start", "2023-03-01", "--end", "2023-03-03", "--seed", "18",
+                          "--duplicate-fraction", "0.03", "--bad-fraction", "0.03"],
+}
+
+
+@pytest.mark.parametrize("dataset", sorted(LAKEHOUSE_FIXTURES))
+def test_lakehouse_fixtures_are_what_pulse_generate_writes(settings, tmp_path, dataset):
+    args = LAKEHOUSE_FIXTURES[dataset]
+    assert pulse(["generate", dataset, *args, "--out", str(tmp_path), "--quiet"]) == 0
+    committed = REPO / "tests" / "fixtures" / dataset / f"{dataset}_sample.csv"
+    assert (tmp_path / f"{dataset}.csv").read_bytes() == committed.read_bytes(), (
+        f"regenerate with: pulse generate {dataset} {' '.join(args)} --out DIR, then copy DIR/{dataset}.csv "
+        f"to {committed.relative_to(REPO)}")
+
+
+def test_user_metadata_count_repeats_user_ids_like_the_challenge_sample(settings, tmp_path):
+    """The challenge's 100,000 rows draw ids from a million with replacement: about 95,160 distinct
+    users, 4.9% of them on several rows. --count asks for rows and gets exactly that many."""
+    generate(settings, "user_metadata", tmp_path, users=None, count=20000)
+    meta = read_csv(tmp_path / "user_metadata.csv")
+    assert len(meta) == 20000
+    rows_per_user = Counter(Counter(m["user_id"] for m in meta).values())
+    users = sum(rows_per_user.values())
+    assert abs(users / 20000 - 0.9516) < 0.004
+    assert abs((users - rows_per_user[1]) / users - 0.0492) < 0.006
+    assert rows_per_user[3] > 0
+
+
+def test_user_interactions_sessions_are_separable_by_the_30_minute_gap(settings, tmp_path):
+    """pulse's addition: a user's actions come in sessions, starts under 30 min apart inside one and
+    30+ min between two, so the case's session rule finds the sessions the generator made."""
+    generate(settings, "user_interactions", tmp_path, users=100, start=datetime(2023, 3, 1), end=datetime(2023, 3, 8))
+    times = defaultdict(list)
+    for a in read_csv(tmp_path / "user_interactions.csv"):
+        times[a["user_id"]].append(datetime.fromisoformat(a["timestamp"]))
+    gaps = [(b - a).total_seconds() for ts in map(sorted, times.values()) for a, b in itertools.pairwise(ts)]
+    inside = [g for g in gaps if g < 1800]
+    assert inside and len(inside) < len(gaps)
+    assert not [g for g in gaps if 1800 <= g < 1900]  # no gap is ambiguous
 
 
 def test_injected_faults_appear_at_the_requested_fractions(settings, tmp_path):

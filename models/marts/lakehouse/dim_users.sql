@@ -3,13 +3,14 @@
 -- every interaction and session joins to exactly one user.
 -- Conflicting metadata rows of one user (same user_id, different attributes): the row with the
 -- latest join_date wins; on a join_date tie the lowest country, then device_type, then
--- subscription_type (alphabetical, nulls last) wins. A value order, not a landing order, so every
--- rebuild from the same rows resolves the same way.
+-- subscription_type (by their characters' code points, nulls last) wins. A value order, not a
+-- landing order, so every rebuild from the same rows resolves the same way. The winning row's
+-- raw values and their classes (int_user_metadata_classified) come along together.
 with
 
 metadata as (
 
-    select * from {{ ref('stg_lakehouse__user_metadata') }}
+    select * from {{ ref('int_user_metadata_classified') }}
 
 ),
 
@@ -37,7 +38,9 @@ resolved as (
         join_date,
         coalesce(country, 'unknown') as country,
         coalesce(device_type, 'unknown') as device_type,
+        device_class,
         coalesce(subscription_type, 'unknown') as subscription_type,
+        subscription_class,
         metadata_versions
     from ranked
     where version_rank = 1
@@ -58,7 +61,9 @@ select
     join_date,
     country,
     device_type,
+    device_class,
     subscription_type,
+    subscription_class,
     metadata_versions,
     metadata_versions > 1 as has_conflicting_metadata,
     false as is_inferred
@@ -71,7 +76,9 @@ select
     cast(null as date) as join_date,
     'unknown' as country,
     'unknown' as device_type,
+    'unknown' as device_class,
     'unknown' as subscription_type,
+    'unknown' as subscription_class,
     0 as metadata_versions,
     false as has_conflicting_metadata,
     true as is_inferred

@@ -20,7 +20,7 @@ with
 
 landed as (
 
-    select * from {{ ref('stg_lakehouse__user_interactions') }}
+    select * from {{ ref('int_user_interactions_classified') }}
     where {{ lakehouse_day_filter('lake_date', days) }}
 
 ),
@@ -47,6 +47,7 @@ select
     interaction_time,
     interaction_date,
     action_type,
+    action_class,
     page_id,
     duration_ms,
     app_version,

@@ -1,7 +1,8 @@
--- Grain: one row per session day, country and device type (the user's, from dim_users).
--- Averages are per session; the totals beside them let a reader re-aggregate over days,
--- countries or devices correctly (sum of totals / sum of session_count, never an average of
--- averages).
+-- Grain: one row per session day, country and device type (the user's, from dim_users), with
+-- the device type's class (mobile, tablet, desktop; other for a type never seen before, unknown
+-- when missing), the case's device dimension. Averages are per session; the totals beside them
+-- let a reader re-aggregate over days, countries, device types or classes correctly (sum of
+-- totals / sum of session_count, never an average of averages).
 {{ config(post_hook="{{ export_parquet() }}") }}
 with
 
@@ -22,6 +23,7 @@ per_group as (
     select
         sessions.session_date,
         users.country,
+        users.device_class,
         users.device_type,
         count(*) as session_count,
         count(distinct sessions.user_id) as user_count,
@@ -31,7 +33,7 @@ per_group as (
         sum(cast(sessions.duration_seconds as decimal(38, 6))) as total_duration_seconds
     from sessions
     inner join users on sessions.user_id = users.user_id
-    group by sessions.session_date, users.country, users.device_type
+    group by sessions.session_date, users.country, users.device_class, users.device_type
 
 )
 
@@ -39,6 +41,7 @@ select
     {{ surrogate_key(['session_date', 'country', 'device_type']) }} as session_metric_id,
     session_date,
     country,
+    device_class,
     device_type,
     cast(session_count as integer) as session_count,
     cast(user_count as integer) as user_count,

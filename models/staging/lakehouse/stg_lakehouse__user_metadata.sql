@@ -1,5 +1,6 @@
--- Silver cleaning of the user snapshot: normalised attribute values, exact duplicates collapsed.
--- Conflicting rows of one user all stay here; dim_users picks one of them.
+-- Silver staging of the user snapshot: trimmed values as the source spells them (country codes
+-- upper case), empty text as null, exact duplicate rows collapsed. Conflicting rows of one user
+-- all stay here (dim_users picks one); int_user_metadata_classified maps the values to classes.
 with
 
 source as (
@@ -8,14 +9,14 @@ source as (
 
 ),
 
-normalised as (
+trimmed as (
 
     select
         user_id,
         join_date,
-        upper(trim(country)) as country,
-        lower(trim(device_type)) as device_type,
-        lower(trim(subscription_type)) as subscription_type,
+        nullif(upper(trim(country)), '') as country,
+        nullif(trim(device_type), '') as device_type,
+        nullif(trim(subscription_type), '') as subscription_type,
         _ingested_at
     from source
 
@@ -30,5 +31,5 @@ select
     count(*) as copies_landed,
     max(_ingested_at) as last_ingested_at
 
-from normalised
+from trimmed
 group by user_id, join_date, country, device_type, subscription_type
