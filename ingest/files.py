@@ -38,6 +38,7 @@ from .sources.base import FileFormatError, RawRecord, RecordError
 from .validate import admit
 
 CHUNK_ROWS = 100_000  # records parsed before they are appended to the lake files (memory bound)
+CHUNK_BYTES = 8 << 20  # ... or after this many raw bytes (wide records: an mParticle event is ~0.5 kB)
 MAX_RECORD_BYTES = 1_000_000  # a CSV field up to this size is read (the csv module stops at 131,072)
 OTHER_DELIMITERS = (",", ";", "\t", "|")
 # Progress callback: (bytes of records read so far, file size).
@@ -303,7 +304,7 @@ def ingest_file(settings: Settings, spec: SourceSpec, path: Path, force: bool = 
     good: list[dict] = []
     good_raw: list[bytes] = []
     bad: list[dict] = []
-    read = n_good = n_bad = done_bytes = 0
+    read = n_good = n_bad = done_bytes = chunk_start = 0
 
     def land_chunk() -> None:
         nonlocal n_good, n_bad
@@ -331,7 +332,8 @@ def ingest_file(settings: Settings, spec: SourceSpec, path: Path, force: bool = 
                 row["_row"] = rec.row
                 good.append(row)
                 good_raw.append(rec.raw)
-            if len(good) + len(bad) >= CHUNK_ROWS:
+            if len(good) + len(bad) >= CHUNK_ROWS or done_bytes - chunk_start >= CHUNK_BYTES:
+                chunk_start = done_bytes
                 land_chunk()
                 if progress:
                     progress(min(done_bytes, size), size)
