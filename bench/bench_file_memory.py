@@ -33,10 +33,11 @@ def write_file(path: Path, batches: int, seed: int = 1) -> None:
         fh.write("[")
         for i in range(batches):
             ms = t0 + i * 500
+            code = f"{rng.randint(20000000, 20009999)}_{rng.randint(1, 999):03d}"
             event = {"data": {"custom_event_type": "navigation", "event_name": "product", "timestamp_unixtime_ms": ms,
                               "event_id": rng.getrandbits(62), "session_id": rng.getrandbits(62),
                               "custom_attributes": {"actualPrice": f"{rng.randint(50, 500)}.9", "base": "p",
-                                                    "codeColor": f"{rng.randint(20000000, 20009999)}_{rng.randint(1, 999):03d}"}},
+                                                    "codeColor": code}},
                      "event_type": "custom_event"}
             batch = {"events": [event], "mpid": rng.getrandbits(62), "timestamp_unixtime_ms": ms + 0.25,
                      "batch_id": rng.getrandbits(62), "message_id": f"{rng.getrandbits(128):032x}",

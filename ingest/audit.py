@@ -125,11 +125,12 @@ def _audit_file(found, keys, source: str, kind: str, path: Path, rng: OffsetRang
 def add_broker_view(settings: Settings, audits: dict[tuple[str, int, int], PartitionAudit],
                     topics: dict[str, str], timeout_s: float = 15.0) -> None:
     """Compare the newest epoch of each partition with the broker's current log."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
 
-    consumer = KafkaConsumer(**settings.kafka_client_config(), enable_auto_commit=False,
-                             auto_offset_reset="earliest", allow_auto_create_topics=False,
-                             metrics_enabled=False, request_timeout_ms=10_000)
+    from . import kafka_client
+
+    consumer = kafka_client.consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest",
+                                     allow_auto_create_topics=False, metrics_enabled=False, request_timeout_ms=10_000)
     try:
         existing = consumer.topics()
         tps = [TopicPartition(t, p) for t in topics if t in existing for p in consumer.partitions_for_topic(t)]

@@ -27,10 +27,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, OffsetOutOfRangeError
 
+from . import kafka_client
 from .config import TOPIC_SOURCES, Settings
 from .kafka_batch import decode_batch
 from .kafka_decode import DEFAULT_MAX_MESSAGE_BYTES
@@ -183,10 +184,10 @@ class KafkaIngester:
         self._retry_at = 0.0
         self._files_written = 0
         ensure_placeholders(settings, self.specs.values())
-        config = {**settings.kafka_client_config(), **CONSUMER_TUNING, **(consumer_config or {})}
+        config = {**CONSUMER_TUNING, **(consumer_config or {})}
         if group:
             config = {**config, **GROUP_TUNING, "group_id": group}
-        self.consumer = KafkaConsumer(**config)
+        self.consumer = kafka_client.consumer(settings, **config)
         if group:
             self.consumer.subscribe(topics=list(self.specs), listener=_Rebalance(self))
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..config import TOPIC_SOURCES, load_settings
 from ..sources import SOURCES
+from .arg_types import positive_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compact = sub.add_parser("compact", help="merge small landed files per partition and hour")
     compact.add_argument("--sources", nargs="+", choices=sorted(SOURCES), help="default: every topic source")
     compact.add_argument("--older-than", default="1h", help="only files last written before this (default 1h)")
-    compact.add_argument("--max-file-mb", type=float, default=32.0, help="files this big are left alone")
+    compact.add_argument("--max-file-mb", type=positive_float, default=32.0, help="files this big are left alone")
     compact.set_defaults(func=_run_compact)
 
 
