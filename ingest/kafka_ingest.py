@@ -89,10 +89,16 @@ class PartitionStats:
     last_flush_at: float | None
     behind_s: float | None  # age of the newest consumed message while lag > 0
     warning: str | None
+    replay_to: int | None = None  # replaying the newest lake range up to this offset (already landed)
 
     @property
     def lag(self) -> int | None:
-        return None if self.highwater is None else max(self.highwater - self.position, 0)
+        """Messages in the log that are not in the lake yet (a replayed range is in it already)."""
+        return None if self.highwater is None else _lag(self.highwater, self.position, self.replay_to)
+
+
+def _lag(highwater: int, position: int, replay_to: int | None) -> int:
+    return max(highwater - max(position, -1 if replay_to is None else replay_to + 1), 0)
 
 
 @dataclass
@@ -140,15 +146,17 @@ class _Partition:
         self._rate_mark = (time.monotonic(), 0)
 
     def stats(self) -> PartitionStats:
-        lag = None if self.highwater is None else max(self.highwater - self.position, 0)
+        lag = None if self.highwater is None else _lag(self.highwater, self.position, self.fence)
         behind = None
-        if lag and self.newest_ts_ms is not None:
+        if lag and self.newest_ts_ms is not None and self.fence is None:
+            # Only while new messages wait: during a replay the consumed ones are old by design.
             behind = max(time.time() - self.newest_ts_ms / 1000, 0.0)
         return PartitionStats(
             self.tp.topic, self.tp.partition, self.spec.name, self.epoch, self.position, self.highwater,
             self.messages, self.landed_messages, self.landed_rows, self.quarantined, self.rate,
             self.last_flush_at, behind,
-            retention_warning(self.tp.topic, self.tp.partition, lag, behind, retention_s(self.tp.topic)))
+            retention_warning(self.tp.topic, self.tp.partition, lag, behind, retention_s(self.tp.topic)),
+            self.fence)
 
     def update_rate(self) -> None:
         t0, n0 = self._rate_mark
