@@ -77,6 +77,7 @@ CONSUMER_TUNING: dict[str, Any] = {
 }
 GROUP_TUNING: dict[str, Any] = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 1_000}
 REFRESH_EVERY_S = 5.0  # how often manual assignment looks for new topics/partitions
+RECHECK_AFTER_S = 0.2  # records after this long without any: confirm the topic id first (see poll_once)
 
 
 def default_sources() -> list[str]:
@@ -157,6 +158,7 @@ class _Partition:
         self.topic_id: str | None = None  # the broker's id of the log being consumed (None: not given)
         self.verify_fp: str | None = None  # replaying: the fingerprint the lake holds for offset `fence`
         self.last_record: Any = None  # the buffered message at `last` (its fingerprint goes in the files)
+        self.records_at = 0.0  # monotonic time the last records of this partition arrived
 
     def stats(self) -> PartitionStats:
         lag = None if self.highwater is None else _lag(self.highwater, self.position, self.fence)
@@ -307,6 +309,7 @@ class KafkaIngester:
             self._broker_down(exc)
             stats.error = str(exc)
             batches = {}
+        self._recheck_after_silence(batches)
         self._check_topic_ids(batches)
         for tp, records in batches.items():
             part = self.parts.get(tp)
@@ -321,6 +324,22 @@ class KafkaIngester:
             part.update_rate()
         stats.files_written = self._files_written
         return self.stats(stats)
+
+    def _recheck_after_silence(self, batches: dict) -> None:
+        """Records after a silence may come from a log that started over meanwhile (a broker that
+        restarted empty answers fetches at the old position as soon as its new log is long enough),
+        and the client's cached metadata would still show the old topic id: fetch fresh metadata
+        before taking them. A busy partition has no silence and pays nothing."""
+        now = time.monotonic()
+        silent = [tp for tp in batches if tp in self.parts and now - self.parts[tp].records_at >= RECHECK_AFTER_S]
+        for tp in batches:
+            if tp in self.parts:
+                self.parts[tp].records_at = now
+        if silent:
+            try:
+                self.consumer.topics()  # a metadata request: updates the topic ids
+            except KafkaError as exc:
+                log.debug("metadata refresh failed: %s", exc)
 
     def _check_topic_ids(self, batches: dict) -> None:
         """A partition whose topic now has another id than the one consumed was reset: its records of

@@ -59,7 +59,10 @@ def _run_audit(args: argparse.Namespace) -> int:
         lost = sum(a.lost_count for a in bad)
         missing = sum(a.missing_count for a in bad)
         console.print(f"[red]audit failed[/]: {lost} message(s) lost, {missing} missing, in {len(bad)} partition "
-                      "epoch(s); see the status column")
+                      "epoch(s)")
+    for (_topic, _part, _epoch), a in sorted(audits.items()):
+        if a.status != "ok":  # in full, unwrapped: the table cell may be cut
+            console.print(f"  {a.topic}[{a.partition}] epoch {a.epoch}: {a.status}", soft_wrap=True, markup=False)
     return 0 if ok else 1
 
 
