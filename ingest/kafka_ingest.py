@@ -77,7 +77,7 @@ CONSUMER_TUNING: dict[str, Any] = {
 }
 GROUP_TUNING: dict[str, Any] = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 1_000}
 REFRESH_EVERY_S = 5.0  # how often manual assignment looks for new topics/partitions
-RECHECK_AFTER_S = 0.2  # records after this long without any: confirm the topic id first (see poll_once)
+RECHECK_AFTER_S = 0.5  # records after this long without any: confirm the topic id first (see poll_once)
 
 
 def default_sources() -> list[str]:
