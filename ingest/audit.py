@@ -9,6 +9,12 @@ columns of every landed and quarantined file and checks:
   - for the broker's current log: every offset from its first retained offset to its high
     watermark - 1 is in the lake (offsets past the lake's newest are reported as "not yet landed").
 Offsets before the broker's first retained one (expired) are checked within the lake only.
+
+What the ingester recorded (`kafka_epochs`) explains the rest, per epoch: a range lost to
+retention or to a reset is "lost" (the audit fails and says how many, where); an epoch that a
+later one superseded is "reset" (its log started over; that alone loses nothing the lake held);
+a broker whose topic id is not the one the lake's newest files came from holds a new incarnation
+that is not landed yet. The statuses are ok / lost / reset / missing / duplicates.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from .config import Settings
-from .kafka_names import OffsetRange, kafka_files
+from .kafka_epochs import Lost, Reset, read_file_metadata, read_ledger, topic_id_of
+from .kafka_names import OffsetRange, kafka_files, parse_name
 from .lake import quarantine_dir, source_dir
 
 
@@ -46,6 +53,11 @@ class PartitionAudit:
     broker_highwater: int | None = None
     missing: list[tuple[int, int]] = field(default_factory=list)  # offset ranges produced but not in the lake
     not_yet_landed: int = 0  # past the lake's newest offset (an ingester is behind)
+    lost: list[Lost] = field(default_factory=list)  # ranges recorded as lost (retention, a reset)
+    reset_by: Reset | None = None  # a later epoch started: this one's log was reset
+    topic_id: str | None = None  # the id the newest file of this epoch recorded
+    newest_file: Path | None = None
+    broker_reset: str | None = None  # the broker's log is a new incarnation, not landed yet
 
     @property
     def produced(self) -> int | None:
@@ -58,8 +70,31 @@ class PartitionAudit:
         return sum(b - a + 1 for a, b in self.missing)
 
     @property
+    def lost_count(self) -> int:
+        return sum(x.count for x in self.lost)
+
+    @property
     def ok(self) -> bool:
-        return not self.duplicates and not self.missing and not self.outside_name
+        """Nothing lost, missing, doubled or misfiled (a reset alone is not a loss)."""
+        return not (self.duplicates or self.missing or self.outside_name or self.lost or self.broker_reset)
+
+    @property
+    def status(self) -> str:
+        problems = []
+        if self.lost:
+            ranges = ", ".join(f"{x.first}..{x.last}" for x in self.lost[:3]) + (" ..." if len(self.lost) > 3 else "")
+            problems.append(f"lost {self.lost_count} ({ranges}: {self.lost[0].reason})")
+        if self.missing:
+            problems.append(f"missing {self.missing_count} ({self.describe_missing()})")
+        if self.duplicates:
+            problems.append(f"duplicates {self.duplicates}")
+        if self.outside_name:
+            problems.append(f"outside name range: {', '.join(self.outside_name[:3])}")
+        if self.broker_reset:
+            problems.append(self.broker_reset)
+        if self.reset_by is not None:
+            problems.append(f"reset: epoch {self.reset_by.epoch} follows ({self.reset_by.reason})")
+        return "; ".join(problems) or "ok"
 
     def describe_missing(self, limit: int = 5) -> str:
         parts = [str(a) if a == b else f"{a}..{b}" for a, b in self.missing[:limit]]
@@ -84,7 +119,8 @@ def _ranges(values: np.ndarray) -> list[tuple[int, int]]:
 
 
 def audit_lake(settings: Settings, sources: Iterable[str]) -> dict[tuple[str, int, int], PartitionAudit]:
-    """Lake-side audit per (topic, partition, epoch)."""
+    """Lake-side audit per (topic, partition, epoch), with the lost ranges and resets recorded."""
+    sources = list(sources)
     found: dict[tuple[str, int, int], PartitionAudit] = {}
     keys: dict[tuple[str, int, int], dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
     for source in sources:
@@ -105,7 +141,37 @@ def audit_lake(settings: Settings, sources: Iterable[str]) -> dict[tuple[str, in
             audit.lake_first, audit.lake_last = int(offsets[0]), int(offsets[-1])
             runs = _ranges(offsets)
             audit.missing = [(b1 + 1, a2 - 1) for (_, b1), (a2, _) in zip(runs, runs[1:], strict=False)]
+    _add_ledger(settings, sources, found)
     return found
+
+
+def _add_ledger(settings: Settings, sources: list[str], found: dict[tuple[str, int, int], PartitionAudit]) -> None:
+    """Attach recorded lost ranges and resets; a lost range explains a gap (it is not also "missing")."""
+    source_of = {a.topic: a.source for a in found.values()}
+    lost, resets = read_ledger(settings, sources)
+    for x in lost:
+        key = (x.topic, x.partition, x.epoch)
+        audit = found.setdefault(key, PartitionAudit(source_of.get(x.topic, ""), *key))
+        audit.lost.append(x)
+    for r in resets:
+        key = (r.topic, r.partition, r.epoch)
+        found.setdefault(key, PartitionAudit(source_of.get(r.topic, ""), *key)).topic_id = r.topic_id
+    for (topic, partition, epoch), audit in found.items():
+        later = [r for r in resets if (r.topic, r.partition) == (topic, partition) and r.epoch > epoch]
+        audit.reset_by = min(later, key=lambda r: r.epoch) if later else None
+        audit.missing = _subtract(audit.missing, [(x.first, x.last) for x in audit.lost])
+        if audit.newest_file is not None:
+            audit.topic_id = read_file_metadata(audit.newest_file)[0] or audit.topic_id
+
+
+def _subtract(ranges: list[tuple[int, int]], minus: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out = []
+    for a, b in ranges:
+        pieces = [(a, b)]
+        for c, d in minus:
+            pieces = [p for x, y in pieces for p in ((x, min(y, c - 1)), (max(x, d + 1), y)) if p[0] <= p[1]]
+        out += pieces
+    return out
 
 
 def _audit_file(found, keys, source: str, kind: str, path: Path, rng: OffsetRange) -> None:
@@ -118,6 +184,8 @@ def _audit_file(found, keys, source: str, kind: str, path: Path, rng: OffsetRang
         audit.quarantined_rows += offsets.size
     if offsets.size and (offsets.min() < rng.first or offsets.max() > rng.last):
         audit.outside_name.append(path.name)
+    if audit.newest_file is None or rng.last >= parse_name(audit.newest_file.name).last:
+        audit.newest_file = path
     # One int per (offset, _row): _row < 2**20 - 1 (a batch of a million events is not a message).
     keys[key][kind].append((offsets << 20) | (rows + 1))
 
@@ -125,11 +193,12 @@ def _audit_file(found, keys, source: str, kind: str, path: Path, rng: OffsetRang
 def add_broker_view(settings: Settings, audits: dict[tuple[str, int, int], PartitionAudit],
                     topics: dict[str, str], timeout_s: float = 15.0) -> None:
     """Compare the newest epoch of each partition with the broker's current log."""
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
 
-    consumer = KafkaConsumer(**settings.kafka_client_config(), enable_auto_commit=False,
-                             auto_offset_reset="earliest", allow_auto_create_topics=False,
-                             metrics_enabled=False, request_timeout_ms=10_000)
+    from . import kafka_client
+
+    consumer = kafka_client.consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest",
+                                     allow_auto_create_topics=False, metrics_enabled=False, request_timeout_ms=10_000)
     try:
         existing = consumer.topics()
         tps = [TopicPartition(t, p) for t in topics if t in existing for p in consumer.partitions_for_topic(t)]
@@ -150,6 +219,12 @@ def add_broker_view(settings: Settings, audits: dict[tuple[str, int, int], Parti
             epochs = [k[2] for k in audits if k[:2] == (tp.topic, tp.partition)]
             key = (tp.topic, tp.partition, max(epochs) if epochs else 0)
             audit = audits.setdefault(key, PartitionAudit(topics[tp.topic], tp.topic, tp.partition, key[2]))
+            current = topic_id_of(consumer, tp.topic)
+            if audit.topic_id and current and current != audit.topic_id:
+                # The broker's log is a later incarnation: its offsets say nothing about this epoch.
+                audit.broker_reset = (f"reset not landed yet: the broker's topic id is {current}, the lake's "
+                                      f"epoch {audit.epoch} came from {audit.topic_id}; run `pulse ingest kafka`")
+                continue
             audit.broker_first, audit.broker_highwater = firsts.get(tp), highwater.get(tp)
             _compare_with_broker(audit)
     finally:
@@ -164,5 +239,5 @@ def _compare_with_broker(audit: PartitionAudit) -> None:
     inner = [(a, min(b, end)) for a, b in audit.missing if a <= end]  # gaps below `first` stay: lost
     if audit.lake_first is not None and audit.lake_first > first:
         inner.insert(0, (first, min(audit.lake_first - 1, end)))
-    audit.missing = inner
+    audit.missing = _subtract(inner, [(x.first, x.last) for x in audit.lost])
     audit.not_yet_landed = max(end - lake_last, 0)

@@ -1,10 +1,19 @@
-"""The `pulse` command line. Subcommands live in ingest/commands/, one module each."""
+"""The `pulse` command line. Subcommands live in ingest/commands/, one module each.
+
+Every error ends in one line on stderr, `pulse: error: <what>: <why>`, and an exit code: 2 for bad
+usage (an unknown option or value, a missing file argument), 1 for bad data or an unavailable
+service, 130 for Ctrl-C. No traceback reaches a user (PULSE_DEBUG=1 shows it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import traceback
+
+from .errors import UsageError
 
 COMMAND_MODULES = (
     "init",
@@ -19,8 +28,15 @@ COMMAND_MODULES = (
 )
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (naming the command and the hint to --help), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pulse", description=__doc__)
+    parser = OneLineParser(prog="pulse", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"ingest.commands.{name}").register(subparsers)
@@ -33,10 +49,21 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (ValueError, OSError, RuntimeError) as exc:
-        # Bad input and unavailable services end in one line naming what and why.
-        print(f"pulse: error: {exc}", file=sys.stderr)
-        return 1
+    except (UsageError, FileNotFoundError) as exc:
+        return _fail(exc, 2)
+    except Exception as exc:  # bad data, an unavailable service, or a bug: one line either way
+        return _fail(exc, 1)
+
+
+def _fail(exc: BaseException, code: int) -> int:
+    if os.environ.get("PULSE_DEBUG"):
+        traceback.print_exception(exc)
+    known = isinstance(exc, (ValueError, OSError, RuntimeError))
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not known:
+        text = f"{type(exc).__name__}: {text} (unexpected; PULSE_DEBUG=1 shows where)"
+    print(f"pulse: error: {text}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

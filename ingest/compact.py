@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .config import Settings
+from .kafka_epochs import LAST_FP_KEY
 from .kafka_names import OffsetRange, file_stem, kafka_files, resume_points
 from .lake import source_dir, write_table_atomic
 
@@ -120,7 +121,10 @@ def _merge(group: list[tuple[Path, OffsetRange]], result: CompactResult) -> None
     last = max(r.last for _, r in group)
     r0 = group[0][1]
     target = group[0][0].parent / f"{file_stem(r0.topic, r0.partition, first, last, r0.epoch)}.parquet"
-    write_table_atomic(table, target)
+    # The merged file keeps the topic id (same epoch) but not a last-message fingerprint: resume
+    # reads it only from the newest range, which is never merged.
+    meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != LAST_FP_KEY}
+    write_table_atomic(table.replace_schema_metadata(meta), target)
     for path, _ in group:
         if path != target:
             os.unlink(path)

@@ -21,21 +21,24 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .config import Settings
-from .lake import QUARANTINE_SCHEMA, ensure_placeholders, partition_dir, quarantine_dir, source_dir
+from .lake import PLACEHOLDER_DAY, QUARANTINE_SCHEMA, ensure_placeholders, partition_dir, quarantine_dir, source_dir
 from .sources import SourceSpec, get_source
 from .sources.base import FileFormatError, RawRecord, RecordError
+from .validate import admit
 
 CHUNK_ROWS = 100_000  # records parsed before they are appended to the lake files (memory bound)
+CHUNK_BYTES = 8 << 20  # ... or after this many raw bytes (wide records: an mParticle event is ~0.5 kB)
+MAX_RECORD_BYTES = 1_000_000  # a CSV field up to this size is read (the csv module stops at 131,072)
 OTHER_DELIMITERS = (",", ";", "\t", "|")
 # Progress callback: (bytes of records read so far, file size).
 Progress = Callable[[int, int], None]
@@ -55,20 +58,25 @@ class FileResult:
 
 
 def expand_paths(patterns: list[str]) -> list[Path]:
-    """Paths and globs to files, in a stable order. A pattern matching nothing is an error."""
+    """Paths and globs to files, in a stable order. A pattern matching nothing is an error.
+
+    A name that exists as written is that file, even when it holds glob characters
+    (`export[2023-02].csv`); only a name that does not exist is expanded as a pattern.
+    """
     found: list[Path] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) else [pattern]
-        matches = [m for m in matches if not Path(m).is_dir()] if glob.has_magic(pattern) else matches
+        literal = Path(pattern)
+        if literal.exists() or not glob.has_magic(pattern):
+            if not literal.exists():
+                raise FileNotFoundError(f"{pattern}: no such file")
+            if literal.is_dir():
+                raise FileFormatError(f"{pattern}: is a folder; pass its files or a glob such as '{pattern}/*'")
+            found.append(literal)
+            continue
+        matches = [Path(m) for m in sorted(glob.glob(pattern, recursive=True)) if not Path(m).is_dir()]
         if not matches:
             raise FileNotFoundError(f"{pattern}: no file matches")
-        for m in matches:
-            p = Path(m)
-            if not p.exists():
-                raise FileNotFoundError(f"{m}: no such file")
-            if p.is_dir():
-                raise FileFormatError(f"{m}: is a folder; pass its files or a glob such as '{m}/*'")
-            found.append(p)
+        found += matches
     return list(dict.fromkeys(found))
 
 
@@ -120,45 +128,92 @@ def _is_blank(path: Path) -> bool:
 
 
 def _header(path: Path, spec: SourceSpec, line: str) -> tuple[list[str], str]:
-    """Column names of the header line and the delimiter that yields the source's columns."""
+    """Column names of the header line and the delimiter that yields the source's columns.
+
+    Every column the source defines must be there (its values may still be empty where the
+    field is optional), and none twice: a repeated name would leave one of them unread.
+    """
+    if (why := _undecodable(line)) is not None:
+        raise FileFormatError(f"{path}: the header is not {spec.encoding} text ({why})")
+    wanted = spec.header_columns
     candidates = [spec.csv_delimiter, *(d for d in OTHER_DELIMITERS if d != spec.csv_delimiter)]
     for delimiter in candidates:
         header = [h.strip() for h in next(csv.reader([line], delimiter=delimiter), [])]
-        if all(c in header for c in spec.required_columns):
-            return header, delimiter
-    header = [h.strip() for h in next(csv.reader([line], delimiter=spec.csv_delimiter), [])]
-    missing = [c for c in spec.required_columns if c not in header]
-    raise FileFormatError(
-        f"{path}: missing column(s) {', '.join(missing)} (header has: {', '.join(header)[:200]})"
-    )
+        if all(c in header for c in wanted):
+            break
+    else:
+        delimiter = spec.csv_delimiter
+        header = [h.strip() for h in next(csv.reader([line], delimiter=delimiter), [])]
+        missing = [c for c in wanted if c not in header]
+        raise FileFormatError(
+            f"{path}: missing column(s) {', '.join(missing)} (header has: {', '.join(header)[:200]})"
+        )
+    twice = sorted({c for c in header if header.count(c) > 1 and c in spec.field_names})
+    if twice:
+        where = "; ".join(f"{c} at columns {', '.join(str(i + 1) for i, h in enumerate(header) if h == c)}"
+                          for c in twice)
+        raise FileFormatError(f"{path}: column(s) named twice in the header: {where}")
+    return header, delimiter
+
+
+def _undecodable(text: str) -> str | None:
+    """Where a line decoded with surrogateescape held bytes that are not text, or None."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")  # fails exactly on the surrogates the escapes introduced
+    except UnicodeEncodeError as exc:
+        return f"byte 0x{ord(text[exc.start]) & 0xFF:02x} at character {exc.start + 1}"
+    return None
 
 
 def read_csv(path: Path, spec: SourceSpec) -> Iterator[RawRecord]:
-    """Rows of a delimited text file with a header row naming the columns, streamed."""
+    """Rows of a delimited text file with a header row naming the columns, streamed.
+
+    Bytes that are not valid in the encoding are decoded as surrogate escapes, so a bad byte
+    costs its row (quarantined with the byte named), not the file; the raw bytes are kept exact.
+    """
     if _is_blank(path):
         raise FileFormatError(f"{path}: empty file")
     encoding = text_encoding(path, spec)
+    out_encoding = spec.encoding if encoding.startswith("utf-16") else encoding.removesuffix("-sig")
     row_number = 0
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_RECORD_BYTES))
+    with open(path, encoding=encoding, errors="surrogateescape", newline="") as fh:
+        lines = _checked_lines(path, fh)
+        first = next(lines, "").lstrip("\ufeff")
+        header, delimiter = _header(path, spec, first)
+        tap = _LineTap(lines)
+        reader = csv.reader(tap, delimiter=delimiter)
+        while True:
+            try:
+                values = next(reader)
+                error = None
+            except StopIteration:
+                break
+            except csv.Error as exc:  # e.g. a field over the size limit: the record is bad, the file goes on
+                values, error = None, f"not a CSV record: {exc}"
+            text = "".join(tap.taken)
+            tap.taken.clear()
+            raw = _raw_bytes(text, out_encoding)
+            if values is not None and (not values or (len(values) == 1 and not values[0].strip())):
+                continue  # blank line: not a row
+            row_number += 1
+            if error is None and (why := _undecodable(text)) is not None:
+                error = f"not {spec.encoding} text: {why} of the row"
+            if error is None and len(values) != len(header):
+                error = f"expected {len(header)} fields, got {len(values)}"
+            if error is not None:
+                yield RawRecord(row_number, raw, None, error)
+            else:
+                yield RawRecord(row_number, raw, dict(zip(header, values, strict=True)))
+
+
+def _raw_bytes(text: str, encoding: str) -> bytes:
     try:
-        with open(path, encoding=encoding, newline="") as fh:
-            lines = _checked_lines(path, fh)
-            first = next(lines, "").lstrip("\ufeff")
-            header, delimiter = _header(path, spec, first)
-            tap = _LineTap(lines)
-            out_encoding = spec.encoding if encoding.startswith("utf-16") else encoding.removesuffix("-sig")
-            for values in csv.reader(tap, delimiter=delimiter):
-                raw = "".join(tap.taken).encode(out_encoding, errors="replace")
-                tap.taken.clear()
-                if not values or (len(values) == 1 and not values[0].strip()):
-                    continue  # blank line: not a row
-                row_number += 1
-                if len(values) != len(header):
-                    yield RawRecord(row_number, raw, None, f"expected {len(header)} fields, got {len(values)}")
-                else:
-                    yield RawRecord(row_number, raw, dict(zip(header, values, strict=True)))
-    except UnicodeDecodeError as exc:
-        where = "in the header" if row_number == 0 else f"after row {row_number}"
-        raise FileFormatError(f"{path}: not a {spec.encoding} text file ({exc.reason} {where})") from None
+        return text.encode(encoding, errors="surrogateescape")
+    except UnicodeEncodeError:  # a codec that cannot carry the escapes back (UTF-16)
+        return text.encode(encoding, errors="backslashreplace")
 
 
 def _checked_lines(path: Path, fh: io.TextIOBase) -> Iterator[str]:
@@ -169,31 +224,50 @@ def _checked_lines(path: Path, fh: io.TextIOBase) -> Iterator[str]:
 
 
 class _DayFiles:
-    """Rows appended as row groups to one hidden file per day; renamed into place on commit."""
+    """Tables appended as row groups to one hidden file per day; renamed into place on commit.
 
-    def __init__(self, root: Path, name: str, schema: pa.Schema, day_of: Callable[[Mapping[str, Any]], date]):
-        self.root, self.name, self.schema, self.day_of = root, name, schema, day_of
+    `day_field` names the date column rows are split by; None puts every row in `day`.
+    """
+
+    def __init__(self, root: Path, name: str, schema: pa.Schema, day_field: str | None, day: date):
+        self.root, self.name, self.schema, self.day_field, self.day = root, name, schema, day_field, day
         self.open: dict[date, tuple[pq.ParquetWriter, Path, Path]] = {}
 
-    def append(self, rows: list[dict[str, Any]]) -> None:
-        by_day: dict[date, list[dict[str, Any]]] = {}
-        for row in rows:
-            by_day.setdefault(self.day_of(row), []).append(row)
-        for day, day_rows in by_day.items():
+    def append(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        if self.day_field is None:
+            parts = [(self.day, table)]
+        else:
+            days = pc.fill_null(pc.cast(table[self.day_field], pa.date32()), pa.scalar(self.day, pa.date32()))
+            parts = [(day, table.filter(pc.equal(days, pa.scalar(day, pa.date32()))))
+                     for day in pc.unique(days).to_pylist()]
+        for day, part in parts:
             if day not in self.open:
                 final = partition_dir(self.root, day) / f"{self.name}.parquet"
                 final.parent.mkdir(parents=True, exist_ok=True)
                 tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
                 self.open[day] = (pq.ParquetWriter(tmp, self.schema, compression="zstd"), tmp, final)
-            self.open[day][0].write_table(pa.Table.from_pylist(day_rows, schema=self.schema))
+            self.open[day][0].write_table(part)
 
-    def commit(self) -> None:
+    def commit(self) -> set[Path]:
+        """Rename every file into place; returns their paths."""
+        done = set()
         for writer, tmp, final in self.open.values():
             writer.close()
             with open(tmp, "rb") as fh:  # the rename must not overtake the data on a crash
                 os.fsync(fh.fileno())
             os.replace(tmp, final)
+            done.add(final)
         self.open.clear()
+        return done
+
+    def remove_others(self, keep: set[Path]) -> None:
+        """Delete files of this name in other date folders: an earlier landing of the same content
+        (on another day, or before a rule changed) is replaced, never kept beside the new one."""
+        for old in self.root.glob(f"date=*/{self.name}.parquet"):
+            if old not in keep:
+                old.unlink(missing_ok=True)
 
     def abort(self) -> None:
         for writer, tmp, _ in self.open.values():
@@ -203,24 +277,45 @@ class _DayFiles:
 
 
 def ingest_file(settings: Settings, spec: SourceSpec, path: Path, force: bool = False,
-                progress: Progress | None = None) -> FileResult:
+                progress: Progress | None = None, now: datetime | None = None) -> FileResult:
+    """Land one file: every record read lands or is quarantined with its reason.
+
+    The quarantine goes into the date folder of the day this content was first landed (kept in
+    the ledger), so landing it again with `--force` on another day replaces it instead of adding
+    a second copy.
+    """
     sha = file_sha256(path)
     ledger = ledger_path(settings, spec.name, sha)
-    if ledger.exists() and not force:
-        done = json.loads(ledger.read_text())
+    done = json.loads(ledger.read_text()) if ledger.exists() else None
+    if done is not None and not force:
         return FileResult(str(path), sha, done["read"], done["landed"], done["quarantined"], skipped=True)
 
     reader = spec.file_reader or read_csv
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    first_landed = datetime.fromisoformat(done.get("first_landed_at", done["landed_at"])) if done else now
     lake_cols = {"_source": spec.name, "_ingested_at": now, "_topic": None, "_partition": None,
-                 "_offset": None, "_file": str(path)}
+                 "_offset": None, "_file": _path_text(path)}
     name = f"file-{sha[:20]}"
-    landed = _DayFiles(source_dir(settings, spec.name), name, spec.schema, spec.partition_date)
-    quarantined = _DayFiles(quarantine_dir(settings, spec.name), name, QUARANTINE_SCHEMA, lambda _row: now.date())
+    day_field = spec.partition_field
+    landed = _DayFiles(source_dir(settings, spec.name), name, spec.schema, day_field, PLACEHOLDER_DAY)
+    quarantined = _DayFiles(quarantine_dir(settings, spec.name), name, QUARANTINE_SCHEMA, None, first_landed.date())
     size = path.stat().st_size
     good: list[dict] = []
+    good_raw: list[bytes] = []
     bad: list[dict] = []
-    read = n_good = n_bad = done_bytes = 0
+    read = n_good = n_bad = done_bytes = chunk_start = 0
+
+    def land_chunk() -> None:
+        nonlocal n_good, n_bad
+        table, rejected = admit(good, spec.schema, good_raw.__getitem__)
+        bad.extend({**lake_cols, "_row": good[i]["_row"], "raw": good_raw[i], "reason": why} for i, why in rejected)
+        landed.append(table)
+        quarantined.append(pa.Table.from_pylist(bad, schema=QUARANTINE_SCHEMA))
+        n_good, n_bad = n_good + table.num_rows, n_bad + len(bad)
+        good.clear()
+        good_raw.clear()
+        bad.clear()
+
     try:
         for rec in reader(path, spec):
             read += 1
@@ -235,29 +330,32 @@ def ingest_file(settings: Settings, spec: SourceSpec, path: Path, force: bool = 
                 row.update(lake_cols)
                 row["_row"] = rec.row
                 good.append(row)
-            if len(good) + len(bad) >= CHUNK_ROWS:
-                n_good, n_bad = n_good + len(good), n_bad + len(bad)
-                landed.append(good)
-                quarantined.append(bad)
-                good, bad = [], []
+                good_raw.append(rec.raw)
+            if len(good) + len(bad) >= CHUNK_ROWS or done_bytes - chunk_start >= CHUNK_BYTES:
+                chunk_start = done_bytes
+                land_chunk()
                 if progress:
                     progress(min(done_bytes, size), size)
-        landed.append(good)
-        quarantined.append(bad)
-        n_good, n_bad = n_good + len(good), n_bad + len(bad)
-        good, bad = [], []
+        land_chunk()
     except BaseException:
         landed.abort()
         quarantined.abort()
         raise
-    landed.commit()
-    quarantined.commit()
+    written = landed.commit() | quarantined.commit()
+    landed.remove_others(written)
+    quarantined.remove_others(written)
     if progress:
         progress(size, size)
     result = FileResult(str(path), sha, read, n_good, n_bad, skipped=False)
     ledger.parent.mkdir(parents=True, exist_ok=True)
-    ledger.write_text(json.dumps({**asdict(result), "landed_at": now.isoformat()}))
+    ledger.write_text(json.dumps({**asdict(result), "landed_at": now.isoformat(),
+                                  "first_landed_at": first_landed.isoformat()}))
     return result
+
+
+def _path_text(path: Path) -> str:
+    """The file name as the lake stores it (a name that is not UTF-8 keeps its bytes escaped)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def ingest_files(settings: Settings, source: str, patterns: list[str], force: bool = False,

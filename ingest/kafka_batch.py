@@ -26,6 +26,7 @@ import pyarrow.json as pj
 from .kafka_decode import decode_message
 from .sources import parsers
 from .sources.base import RecordError, SourceSpec
+from .validate import admit
 
 _KINDS = {parsers.text: "text", parsers.integer: "int", parsers.number: "float", parsers.utc_timestamp: "ts"}
 _JSON_TYPE = {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "ts": pa.string()}
@@ -70,9 +71,13 @@ def decode_batch(spec: SourceSpec, values: list[bytes | None], offsets: list[int
         rows += decoded.rows
         bad += [{"_offset": offsets[i], "_row": r, "raw": values[i], "reason": why} for r, why in decoded.bad]
     raw_by_offset = dict(zip(offsets, values, strict=True))
-    slow_table, unfit = _rows_to_table(rows, data_schema(spec), raw_by_offset)
-    bad += unfit
+    slow_table, unfit = admit(rows, data_schema(spec), lambda i: raw_by_offset[rows[i]["_offset"]])
+    bad += [_rejected(rows[i], raw_by_offset, why) for i, why in unfit]
     if fast_table is not None and fast_table.num_rows:
+        fast_offsets = fast_table["_offset"].to_numpy()
+        fast_table, unfit = admit(fast_table, fast_table.schema, lambda j: raw_by_offset[int(fast_offsets[j])])
+        bad += [{"_offset": int(fast_offsets[j]), "_row": None, "raw": raw_by_offset[int(fast_offsets[j])],
+                 "reason": why} for j, why in unfit]
         fast_table, failed = _apply_check(spec, fast_table, raw_by_offset)
         bad += failed
         table = pa.concat_tables([fast_table, slow_table]) if slow_table.num_rows else fast_table
@@ -232,20 +237,5 @@ def _py_values(col: pa.ChunkedArray) -> list[Any]:
     return col.to_pylist()
 
 
-def _rows_to_table(rows: list[dict[str, Any]], schema: pa.Schema, raw_by_offset: dict[int, bytes | None]
-                   ) -> tuple[pa.Table, list[dict[str, Any]]]:
-    """Rows to a table; a row whose value does not fit its column type (e.g. an int32 overflow)
-    goes to the quarantine instead of failing the flush."""
-    try:
-        return pa.Table.from_pylist(rows, schema=schema), []
-    except (ValueError, TypeError, OverflowError):  # ArrowInvalid, a lone surrogate, an overflow
-        pass
-    good, bad = [], []
-    for row in rows:
-        try:
-            pa.Table.from_pylist([row], schema=schema)
-            good.append(row)
-        except (ValueError, TypeError, OverflowError) as exc:
-            bad.append({"_offset": row["_offset"], "_row": row.get("_row"), "raw": raw_by_offset[row["_offset"]],
-                        "reason": f"value does not fit the lake column type: {exc}"})
-    return pa.Table.from_pylist(good, schema=schema), bad
+def _rejected(row: dict[str, Any], raw_by_offset: dict[int, bytes | None], reason: str) -> dict[str, Any]:
+    return {"_offset": row["_offset"], "_row": row.get("_row"), "raw": raw_by_offset[row["_offset"]], "reason": reason}

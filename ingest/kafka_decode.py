@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .sources.base import RecordError, SourceSpec
+from .validate import utf8_reason
 
 DEFAULT_MAX_MESSAGE_BYTES = 1_000_000
 
@@ -54,8 +55,8 @@ def _json_value(value: bytes | None, max_bytes: int) -> Any:
         raise RecordError(f"oversized message: {len(value)} bytes > max {max_bytes}")
     try:
         text = value.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise RecordError(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    except UnicodeDecodeError:
+        raise RecordError(utf8_reason(value)) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

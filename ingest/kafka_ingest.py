@@ -27,13 +27,24 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, OffsetOutOfRangeError
 
+from . import kafka_client
 from .config import TOPIC_SOURCES, Settings
 from .kafka_batch import decode_batch
 from .kafka_decode import DEFAULT_MAX_MESSAGE_BYTES
+from .kafka_epochs import (
+    Lost,
+    Reset,
+    file_metadata,
+    fingerprint,
+    read_file_metadata,
+    record_lost,
+    record_reset,
+    topic_id_of,
+)
 from .kafka_names import file_stem, resume_points
 from .lake import (
     ensure_placeholders,
@@ -66,6 +77,7 @@ CONSUMER_TUNING: dict[str, Any] = {
 }
 GROUP_TUNING: dict[str, Any] = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 1_000}
 REFRESH_EVERY_S = 5.0  # how often manual assignment looks for new topics/partitions
+RECHECK_AFTER_S = 0.5  # records after this long without any: confirm the topic id first (see poll_once)
 
 
 def default_sources() -> list[str]:
@@ -88,10 +100,16 @@ class PartitionStats:
     last_flush_at: float | None
     behind_s: float | None  # age of the newest consumed message while lag > 0
     warning: str | None
+    replay_to: int | None = None  # replaying the newest lake range up to this offset (already landed)
 
     @property
     def lag(self) -> int | None:
-        return None if self.highwater is None else max(self.highwater - self.position, 0)
+        """Messages in the log that are not in the lake yet (a replayed range is in it already)."""
+        return None if self.highwater is None else _lag(self.highwater, self.position, self.replay_to)
+
+
+def _lag(highwater: int, position: int, replay_to: int | None) -> int:
+    return max(highwater - max(position, -1 if replay_to is None else replay_to + 1), 0)
 
 
 @dataclass
@@ -137,17 +155,23 @@ class _Partition:
         self.last_flush_at: float | None = None
         self.rate = 0.0
         self._rate_mark = (time.monotonic(), 0)
+        self.topic_id: str | None = None  # the broker's id of the log being consumed (None: not given)
+        self.verify_fp: str | None = None  # replaying: the fingerprint the lake holds for offset `fence`
+        self.last_record: Any = None  # the buffered message at `last` (its fingerprint goes in the files)
+        self.records_at = 0.0  # monotonic time the last records of this partition arrived
 
     def stats(self) -> PartitionStats:
-        lag = None if self.highwater is None else max(self.highwater - self.position, 0)
+        lag = None if self.highwater is None else _lag(self.highwater, self.position, self.fence)
         behind = None
-        if lag and self.newest_ts_ms is not None:
+        if lag and self.newest_ts_ms is not None and self.fence is None:
+            # Only while new messages wait: during a replay the consumed ones are old by design.
             behind = max(time.time() - self.newest_ts_ms / 1000, 0.0)
         return PartitionStats(
             self.tp.topic, self.tp.partition, self.spec.name, self.epoch, self.position, self.highwater,
             self.messages, self.landed_messages, self.landed_rows, self.quarantined, self.rate,
             self.last_flush_at, behind,
-            retention_warning(self.tp.topic, self.tp.partition, lag, behind, retention_s(self.tp.topic)))
+            retention_warning(self.tp.topic, self.tp.partition, lag, behind, retention_s(self.tp.topic)),
+            self.fence)
 
     def update_rate(self) -> None:
         t0, n0 = self._rate_mark
@@ -183,10 +207,10 @@ class KafkaIngester:
         self._retry_at = 0.0
         self._files_written = 0
         ensure_placeholders(settings, self.specs.values())
-        config = {**settings.kafka_client_config(), **CONSUMER_TUNING, **(consumer_config or {})}
+        config = {**CONSUMER_TUNING, **(consumer_config or {})}
         if group:
             config = {**config, **GROUP_TUNING, "group_id": group}
-        self.consumer = KafkaConsumer(**config)
+        self.consumer = kafka_client.consumer(settings, **config)
         if group:
             self.consumer.subscribe(topics=list(self.specs), listener=_Rebalance(self))
 
@@ -213,16 +237,49 @@ class KafkaIngester:
         if not tps:
             return
         resume = resume_points(self.settings, self.sources)
+        # In group mode this runs inside the rebalance callback, where the client cannot send another
+        # request: a resume point lost to retention is then seen by the fetch (_out_of_range).
+        starts = {} if self.group else self._log_starts(tps)
         for tp in sorted(tps):
             r = resume.get((tp.topic, tp.partition))
+            spec, current_id = self.specs[tp.topic], topic_id_of(self.consumer, tp.topic)
             if r is None or r.latest is None:
-                part = _Partition(tp, self.specs[tp.topic], r.epoch if r else 0, 0, None)
+                part = _Partition(tp, spec, r.epoch if r else 0, 0, None)
             else:
-                part = _Partition(tp, self.specs[tp.topic], r.epoch, r.latest.first, r.latest.last)
+                landed_id, last_fp = read_file_metadata(r.path) if r.path else (None, None)
+                part = _Partition(tp, spec, r.epoch, r.latest.first, r.latest.last)
+                part.verify_fp = last_fp  # checked when the replay reaches `fence`
+                if landed_id and current_id and landed_id != current_id:
+                    part = _Partition(tp, spec, r.epoch + 1, 0, None)
+                    self._announce_reset(part, f"its topic id is {current_id}, the lake's newest files of it came "
+                                               f"from topic id {landed_id}", current_id)
+            part.topic_id = current_id
             self.parts[tp] = part
+            self._skip_expired(part, starts.get(tp), resumed=r is not None and r.latest is not None
+                               and part.epoch == r.epoch)
             self.consumer.seek(tp, part.position)
             log.info("%s[%d]: resuming at offset %d (epoch %d%s)", tp.topic, tp.partition, part.position,
                      part.epoch, f", replaying up to {part.fence}" if part.fence is not None else "")
+
+    def _log_starts(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        """First retained offset of each partition (ListOffsets earliest); {} when unknown."""
+        try:
+            return self.consumer.beginning_offsets(list(tps), timeout_ms=5000)
+        except KafkaError:
+            return {}  # the fetch answers out of range instead, handled in _out_of_range
+
+    def _skip_expired(self, part: _Partition, start: int | None, resumed: bool) -> None:
+        """Start at the log's first retained offset when retention removed the resume point; offsets the
+        lake was still to land are recorded as lost. A partition never landed in this epoch starts
+        wherever its log starts (nothing of it was promised to the lake)."""
+        if start is None or start <= part.position:
+            return
+        next_unlanded = part.position if part.fence is None else part.fence + 1
+        if resumed and start > next_unlanded:
+            self._lost(part, next_unlanded, start - 1, "expired from the broker (retention) before they were landed")
+        if part.fence is not None and start > part.fence:
+            part.fence, part.verify_fp = None, None
+        part.position = start
 
     def _stop_partitions(self, tps: list[TopicPartition]) -> None:
         for tp in tps:
@@ -252,6 +309,8 @@ class KafkaIngester:
             self._broker_down(exc)
             stats.error = str(exc)
             batches = {}
+        self._recheck_after_silence(batches)
+        self._check_topic_ids(batches)
         for tp, records in batches.items():
             part = self.parts.get(tp)
             if part is not None:
@@ -266,18 +325,54 @@ class KafkaIngester:
         stats.files_written = self._files_written
         return self.stats(stats)
 
+    def _recheck_after_silence(self, batches: dict) -> None:
+        """Records after a silence may come from a log that started over meanwhile (a broker that
+        restarted empty answers fetches at the old position as soon as its new log is long enough),
+        and the client's cached metadata would still show the old topic id: fetch fresh metadata
+        before taking them. A busy partition has no silence and pays nothing."""
+        now = time.monotonic()
+        silent = [tp for tp in batches if tp in self.parts and now - self.parts[tp].records_at >= RECHECK_AFTER_S]
+        for tp in batches:
+            if tp in self.parts:
+                self.parts[tp].records_at = now
+        if silent:
+            try:
+                self.consumer.topics()  # a metadata request: updates the topic ids
+            except KafkaError as exc:
+                log.debug("metadata refresh failed: %s", exc)
+
+    def _check_topic_ids(self, batches: dict) -> None:
+        """A partition whose topic now has another id than the one consumed was reset: its records of
+        this poll come from the new log, and are read again from offset 0 of the new epoch."""
+        for tp, part in list(self.parts.items()):
+            current = topic_id_of(self.consumer, tp.topic)
+            if current is None:
+                continue
+            if part.topic_id is None:
+                part.topic_id = current
+            elif current != part.topic_id:
+                batches.pop(tp, None)
+                self._new_epoch(tp, part, f"its topic id changed from {part.topic_id} to {current}", current)
+
     def _take(self, part: _Partition, records: list) -> int:
         taken = 0
         for rec in records:
             offset = rec.offset
             if offset < part.position:
                 continue  # fetched before a seek back: already buffered or landed
+            if part.verify_fp is not None and offset >= part.fence:
+                if offset == part.fence and fingerprint(rec.timestamp, rec.key, rec.value) != part.verify_fp:
+                    self._new_epoch(part.tp, part, f"its message at offset {offset} is not the one the lake holds "
+                                                   "for that offset")
+                    return taken
+                part.verify_fp = None  # the same log: the replay goes on
             if part.fence is not None and offset > part.fence:
                 self._flush_partition(part)  # close the replayed range exactly where it was
             if part.first is None:
                 part.first, part.first_ts_ms, part.buffered_since = offset, rec.timestamp, time.monotonic()
             part.values.append(rec.value)
             part.offsets.append(offset)
+            part.last_record = rec
             part.last = offset
             part.position = offset + 1
             part.messages += 1
@@ -318,25 +413,42 @@ class KafkaIngester:
                 else:
                     skip_from = part.position
                 self._flush_partition(part, final=True)
-                part.fence = None
+                part.fence, part.verify_fp = None, None
                 if skip_from <= lost_to:
-                    log.warning("%s[%d]: offsets %d..%d expired from the broker before they were landed "
-                                "(retention); `pulse lake audit` will show the gap", tp.topic, tp.partition,
-                                skip_from, lost_to)
+                    self._lost(part, skip_from, lost_to, "expired from the broker (retention) before they were landed")
                 part.position = max(start, skip_from)
                 self.consumer.seek(tp, part.position)
             else:
                 self._new_epoch(tp, part, f"offset {part.position} is past the end of the log")
 
-    def _new_epoch(self, tp: TopicPartition, part: _Partition, why: str) -> None:
+    def _new_epoch(self, tp: TopicPartition, part: _Partition, why: str, topic_id: str | None = None) -> None:
+        """The partition's log started over: land what was buffered from the old log, record what the
+        old log held that never landed, and land the new log from offset 0 as the next epoch."""
+        replaying = part.fence is not None
         self._flush_partition(part, final=True)
+        if not replaying and part.highwater is not None and part.highwater > part.position:
+            self._lost(part, part.position, part.highwater - 1,
+                       "were in the broker's log when it was reset, and were not landed yet")
         part.epoch += 1
-        part.fence = None
+        part.fence, part.verify_fp = None, None
         part.position = 0
         part.highwater = None
-        log.warning("%s[%d]: %s; the broker's log was reset, landing its offsets from 0 as epoch %d",
-                    tp.topic, tp.partition, why, part.epoch)
+        part.topic_id = topic_id or topic_id_of(self.consumer, tp.topic)
+        self._announce_reset(part, why, part.topic_id)
         self.consumer.seek(tp, 0)
+
+    def _announce_reset(self, part: _Partition, why: str, topic_id: str | None) -> None:
+        tp = part.tp
+        record_reset(self.settings, part.spec.name, Reset(tp.topic, tp.partition, part.epoch, why, topic_id))
+        log.warning("RESET %s[%d]: %s. Its log started over (a broker that restarted empty, or the topic deleted "
+                    "and recreated): its offsets are landed from 0 as epoch %d, beside the earlier epochs' files. "
+                    "`pulse lake audit` reports it.", tp.topic, tp.partition, why, part.epoch)
+
+    def _lost(self, part: _Partition, first: int, last: int, why: str) -> None:
+        tp = part.tp
+        record_lost(self.settings, part.spec.name, Lost(tp.topic, tp.partition, part.epoch, first, last, why))
+        log.warning("LOST %s[%d] epoch %d: offsets %d..%d (%d messages) %s; recorded, `pulse lake audit` fails "
+                    "on it", tp.topic, tp.partition, part.epoch, first, last, last - first + 1, why)
 
     def _broker_down(self, exc: Exception) -> None:
         self._backoff_s = min(max(self._backoff_s * 2, 0.5), 10.0)
@@ -381,8 +493,10 @@ class KafkaIngester:
                         part.tp.topic, part.tp.partition, part.messages)
             self._reset_buffer(part)
             return 0
+        rec = part.last_record
         job = _Job(part, part.spec, part.tp.topic, part.tp.partition, part.epoch, part.first, part.last,
-                   part.first_ts_ms, part.values, part.offsets)
+                   part.first_ts_ms, part.values, part.offsets,
+                   file_metadata(part.topic_id, fingerprint(rec.timestamp, rec.key, rec.value) if rec else None))
         if part.fence is not None and part.last >= part.fence:
             part.fence = None
         n = part.messages
@@ -414,11 +528,11 @@ class KafkaIngester:
             day = _day_of(job.first_ts_ms)
             path = partition_dir(quarantine_dir(self.settings, spec.name), day) / f"{name}.parquet"
             if not (replay and path.exists()):
-                write_quarantine(self.settings, spec.name, bad, name, day)
+                write_quarantine(self.settings, spec.name, bad, name, day, job.metadata)
                 files += 1
         if table.num_rows:
             files += write_table_by_day(self.settings, spec, _with_lake_columns(table, spec, job, now), name,
-                                        skip_existing=replay)
+                                        skip_existing=replay, metadata=job.metadata)
         return table.num_rows, len(bad), files
 
     def _account(self, job: _Job, rows: int, quarantined: int, files: int) -> None:
@@ -443,7 +557,7 @@ class KafkaIngester:
 
     @staticmethod
     def _reset_buffer(part: _Partition) -> None:
-        part.first, part.last, part.first_ts_ms = None, -1, None
+        part.first, part.last, part.first_ts_ms, part.last_record = None, -1, None, None
         part.values, part.offsets, part.messages = [], [], 0
 
     def stats(self, stats: IngestStats | None = None) -> IngestStats:
@@ -482,6 +596,7 @@ class _Job:
     first_ts_ms: int | None
     values: list[bytes | None]
     offsets: list[int]
+    metadata: dict[bytes, bytes] = field(default_factory=dict)  # identifies the log (kafka_epochs)
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -515,7 +630,7 @@ def _with_lake_columns(table: pa.Table, spec: SourceSpec, job: _Job, now: dateti
 
 
 def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, name: str,
-                       skip_existing: bool = False) -> int:
+                       skip_existing: bool = False, metadata: dict[bytes, bytes] | None = None) -> int:
     """Write `table` as `<name>.parquet` into the date folder of each row's partition field."""
     if spec.partition_field is None:
         days = pa.repeat(pa.scalar(date(1970, 1, 1), pa.date32()), table.num_rows)
@@ -528,7 +643,7 @@ def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, na
         path = partition_dir(source_dir(settings, spec.name), day or date(1970, 1, 1)) / f"{name}.parquet"
         if skip_existing and path.exists():
             continue
-        write_table_atomic(part, path)
+        write_table_atomic(part, path, metadata)
         written += 1
     return written
 

@@ -88,6 +88,7 @@ class Resume:
 
     epoch: int
     latest: OffsetRange | None  # None: nothing of this epoch landed yet
+    path: Path | None = None  # a file of the latest range (its metadata identifies the log it came from)
 
     @property
     def next_offset(self) -> int:
@@ -99,12 +100,12 @@ def resume_points(settings: Settings, sources: Iterable[str]) -> dict[tuple[str,
 
     Ties on `last` go to the narrowest range: a fresh flush file, not a compacted one around it.
     """
-    best: dict[tuple[str, int], OffsetRange] = {}
-    for _, rng in kafka_files(source_roots(settings, sources)):
+    best: dict[tuple[str, int], tuple[OffsetRange, Path]] = {}
+    for path, rng in kafka_files(source_roots(settings, sources)):
         cur = best.get(rng.key)
-        if cur is None or _newer(rng, cur):
-            best[rng.key] = rng
-    return {key: Resume(rng.epoch, rng) for key, rng in best.items()}
+        if cur is None or _newer(rng, cur[0]):
+            best[rng.key] = (rng, path)
+    return {key: Resume(rng.epoch, rng, path) for key, (rng, path) in best.items()}
 
 
 def _newer(a: OffsetRange, b: OffsetRange) -> bool:

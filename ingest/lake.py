@@ -49,8 +49,11 @@ def quarantine_dir(settings: Settings, source: str) -> Path:
     return settings.quarantine_dir / source
 
 
-def write_table_atomic(table: pa.Table, path: Path) -> Path:
-    """Write `table` to `path` so that readers see either nothing or the whole file."""
+def write_table_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes] | None = None) -> Path:
+    """Write `table` to `path` so that readers see either nothing or the whole file (`metadata`:
+    extra key-value pairs for the Parquet footer)."""
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
@@ -95,10 +98,12 @@ def write_rows(
 
 
 def write_quarantine(
-    settings: Settings, source: str, records: list[Mapping[str, Any]], name: str, day: date
+    settings: Settings, source: str, records: list[Mapping[str, Any]], name: str, day: date,
+    metadata: dict[bytes, bytes] | None = None,
 ) -> Path | None:
     """Write bad records (lake columns + `raw` bytes + `reason`); nothing when there are none."""
     if not records:
         return None
     table = pa.Table.from_pylist(records, schema=QUARANTINE_SCHEMA)
-    return write_table_atomic(table, partition_dir(quarantine_dir(settings, source), day) / f"{name}.parquet")
+    return write_table_atomic(table, partition_dir(quarantine_dir(settings, source), day) / f"{name}.parquet",
+                              metadata)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections import Counter
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from ingest.config import Settings, load_settings
 
-from .ctr_query import CtrParameterError, CtrReader, make_request, query_ctr
+from .ctr_query import EXPORT_RELATIVE, MAX_AGGREGATION_MINUTES, CtrParameterError, CtrReader, make_request, query_ctr
 
 __all__ = ["create_app", "query_ctr"]
 
@@ -61,6 +62,14 @@ def _first_error(exc: RequestValidationError) -> str:
     return "; ".join(messages)
 
 
+def _single_values(request: Request) -> None:
+    """A parameter given twice is refused: taking one of them silently would answer another question."""
+    counts = Counter(key for key, _ in request.query_params.multi_items())
+    repeated = sorted(key for key, n in counts.items() if n > 1)
+    if repeated:
+        raise HTTPException(422, "; ".join(f"{key}: given {counts[key]} times, give it once" for key in repeated))
+
+
 def create_app(settings: Settings | None = None, token: str | None = None) -> FastAPI:
     settings = settings or load_settings()
     token = (token if token is not None else os.environ.get(TOKEN_ENV)) or None  # empty: no token
@@ -81,10 +90,10 @@ def create_app(settings: Settings | None = None, token: str | None = None) -> Fa
     @app.get("/health", summary="Liveness and the export's state")
     def health() -> dict:
         path = reader.path
-        return {"status": "ok", "export": str(path), "export_exists": path.exists(),
+        return {"status": "ok", "export": EXPORT_RELATIVE, "export_exists": path.exists(),
                 "export_mtime": path.stat().st_mtime if path.exists() else None}
 
-    @app.get("/ctr", response_model=list[CtrRow], dependencies=[Depends(require_token)],
+    @app.get("/ctr", response_model=list[CtrRow], dependencies=[Depends(require_token), Depends(_single_values)],
              summary="CTR per bucket, platform and product",
              responses={401: {"description": "Token required and missing or wrong"},
                         422: {"description": "A bad parameter; `detail` names it"},
@@ -93,8 +102,8 @@ def create_app(settings: Settings | None = None, token: str | None = None) -> Fa
         startTimestamp: str = Query(description="First minute wanted, GMT-3.", examples=["2016-02-01 00:00:00"]),  # noqa: N803
         endTimestamp: str = Query(description="End of the range (exclusive), GMT-3.",  # noqa: N803
                                   examples=["2016-02-02 00:00:00"]),
-        aggregation: int = Query(gt=0, description="Bucket size in minutes (60 = one value per hour).",
-                                 examples=[60]),
+        aggregation: int = Query(gt=0, le=MAX_AGGREGATION_MINUTES, examples=[60],
+                                 description="Bucket size in minutes (60 = one value per hour)."),
         product: str | None = Query(None, description="Only this product (codeColor)."),
         platform: Literal["iOS", "Android", "MobileWeb"] | None = Query(None, description="Only this platform."),
     ) -> Response:

@@ -28,6 +28,9 @@ EXPORT_NAME = "fct_product_activity_minute"
 PLATFORMS = ("iOS", "Android", "MobileWeb")
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 _ACCEPTED_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M")
+# Bucket sizes beyond a century answer the same single bucket; the bound keeps the bucket's
+# microseconds far inside int64 (an unbounded value overflowed into a 500).
+MAX_AGGREGATION_MINUTES = 100 * 366 * 24 * 60
 
 
 class CtrParameterError(ValueError):
@@ -75,9 +78,14 @@ def make_request(start, end, aggregation, product: str | None = None, platform: 
         raise CtrParameterError("aggregation", f"expected a whole number of minutes, got {aggregation!r}") from None
     if minutes <= 0:
         raise CtrParameterError("aggregation", "must be a positive number of minutes")
+    if minutes > MAX_AGGREGATION_MINUTES:
+        raise CtrParameterError("aggregation", f"must be at most {MAX_AGGREGATION_MINUTES} minutes (100 years)")
     if platform is not None and platform not in PLATFORMS:
         raise CtrParameterError("platform", f"must be one of {', '.join(PLATFORMS)}, got {platform!r}")
     return CtrRequest(start_ts, end_ts, minutes, product or None, platform)
+
+
+EXPORT_RELATIVE = f"exports/{EXPORT_NAME}.parquet"  # what responses show: never the server's absolute paths
 
 
 def export_path(settings: Settings) -> Path:
@@ -132,7 +140,7 @@ class CtrReader:
 
     def query_json(self, request: CtrRequest) -> str:
         if not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no CTR data yet; run `dbt build` (or `pulse run`) to export it")
+            raise FileNotFoundError(f"{EXPORT_RELATIVE}: no CTR data yet; run `dbt build` (or `pulse run`)")
         params = {
             "path": str(self.path),
             "start": request.start,

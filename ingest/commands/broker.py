@@ -8,12 +8,13 @@ from rich.console import Console
 
 from .. import broker
 from ..config import load_settings
+from .arg_types import port
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("broker", help="start, stop or check the embedded Kafka broker (Tansu)")
     p.add_argument("action", choices=("start", "stop", "status"))
-    p.add_argument("--port", type=int, help="port on 127.0.0.1 (default: PULSE_BROKER_PORT or 9092)")
+    p.add_argument("--port", type=port, help="port on 127.0.0.1 (default: PULSE_BROKER_PORT or 9092)")
     p.set_defaults(func=_run)
 
 

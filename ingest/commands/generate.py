@@ -14,6 +14,7 @@ from ..config import load_settings
 from ..generate import DATASETS
 from ..generate.faults import Faults
 from ..generate.runner import Options, Summary, prepare, run
+from .arg_types import non_negative_float, positive_float, positive_int
 
 EPILOG = """examples:
   pulse generate interactions --rate 5000 --duration 60            # live, into topic interactions
@@ -53,25 +54,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dataset", choices=list(DATASETS), help="what to generate")
     p.add_argument("--to", choices=("kafka", "files"), help="destination (default: the dataset's own)")
     p.add_argument("--out", type=Path, help="folder for --to files (default <data_dir>/extracts)")
-    p.add_argument("--rate", type=float, help="messages/s (live default 100; historical: unpaced)")
-    p.add_argument("--burst", type=float, help="most messages sent at once after a stall (default rate/10)")
-    p.add_argument("--ramp", type=float, default=0.0, metavar="S", help="ramp up to --rate over S seconds")
+    p.add_argument("--rate", type=positive_float, help="messages/s (live default 100; historical: unpaced)")
+    p.add_argument("--burst", type=positive_float, help="most messages sent at once after a stall (default rate/10)")
+    p.add_argument("--ramp", type=non_negative_float, default=0.0, metavar="S", help="ramp up to --rate over S seconds")
     stop = p.add_mutually_exclusive_group()
-    stop.add_argument("--count", type=int, help="messages/rows to produce (duplicates included)")
-    stop.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    stop.add_argument("--count", type=positive_int, help="messages/rows to produce (duplicates included)")
+    stop.add_argument("--duration", type=positive_float, metavar="S", help="stop after S seconds")
     p.add_argument("--start", type=_when, help="historical mode: first event time (UTC), e.g. 2024-05-01")
     p.add_argument("--end", type=_when, help="historical mode: end of the range (default start + 1 day)")
     p.add_argument("--seed", type=int, default=1, help="same seed and arguments, same records (historical)")
-    p.add_argument("--processes", type=int, default=1, help="producer processes (each its own users)")
-    p.add_argument("--users", type=int, help="population size (historical density without --count)")
-    p.add_argument("--catalog", type=int, help="items/products/programs/pages/campaigns to draw from")
+    p.add_argument("--processes", type=positive_int, default=1, help="producer processes (each its own users)")
+    p.add_argument("--users", type=positive_int, help="population size (historical density without --count)")
+    p.add_argument("--catalog", type=positive_int, help="items/products/programs/pages/campaigns to draw from")
     p.add_argument("--late-fraction", type=_fraction, default=0.0, help="share of late (out-of-order) records")
-    p.add_argument("--max-delay", type=float, default=10.0, metavar="S", help="how late a late record is, at most")
+    p.add_argument("--max-delay", type=non_negative_float, default=10.0, metavar="S",
+                   help="how late a late record is, at most")
     p.add_argument("--duplicate-fraction", type=_fraction, default=0.0, help="share re-sent as exact duplicates")
     p.add_argument("--bad-fraction", type=_fraction, default=0.0,
                    help="share of bad records (malformed JSON, missing fields, wrong types, negative durations)")
     p.add_argument("--topic", help="topic name (default: PULSE_TOPIC_<DATASET> or the dataset name)")
-    p.add_argument("--partitions", type=int, default=4, help="partitions when the topic is created")
+    p.add_argument("--partitions", type=positive_int, default=4, help="partitions when the topic is created")
     p.add_argument("--campaigns-file", help="view_log: draw campaign ids from this campaigns.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)

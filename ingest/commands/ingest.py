@@ -8,8 +8,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ..config import load_settings
+from ..errors import UsageError
 from ..files import ingest_files
 from ..sources import SOURCES
+from .arg_types import positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,10 +73,10 @@ def _register_kafka(sub: argparse._SubParsersAction) -> None:
     share.add_argument("--group", help="share partitions with other ingesters through this consumer group")
     share.add_argument("--partitions", type=_partition_list, metavar="P,...",
                        help="consume only these partition numbers of each topic (static scale-out)")
-    k.add_argument("--flush-records", type=int, default=100_000, help="land a partition after N messages")
-    k.add_argument("--flush-interval", type=float, default=1.0, help="... or after this many seconds")
-    k.add_argument("--max-message-bytes", type=int, default=1_000_000, help="larger messages are quarantined")
-    k.add_argument("--timeout", type=float, default=300.0, help="--until-caught-up gives up after this")
+    k.add_argument("--flush-records", type=positive_int, default=100_000, help="land a partition after N messages")
+    k.add_argument("--flush-interval", type=positive_float, default=1.0, help="... or after this many seconds")
+    k.add_argument("--max-message-bytes", type=positive_int, default=1_000_000, help="larger messages are quarantined")
+    k.add_argument("--timeout", type=positive_float, default=300.0, help="--until-caught-up gives up after this")
     k.add_argument("--no-live", action="store_true", help="log lines instead of the live status table")
     k.set_defaults(func=_run_kafka)
 
@@ -100,7 +102,7 @@ def _run_kafka(args: argparse.Namespace) -> int:
     if args.topics:
         unknown = [t for t in args.topics if t not in SOURCES and t not in by_topic]
         if unknown:
-            raise ValueError(f"unknown source/topic {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}")
+            raise UsageError(f"unknown source/topic {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}")
         sources = [t if t in SOURCES else by_topic[t] for t in args.topics]
     options = {"group": args.group, "partitions": args.partitions, "flush_records": args.flush_records,
                "flush_interval_s": args.flush_interval, "max_message_bytes": args.max_message_bytes}

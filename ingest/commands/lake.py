@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..config import TOPIC_SOURCES, load_settings
 from ..sources import SOURCES
+from .arg_types import positive_float
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compact = sub.add_parser("compact", help="merge small landed files per partition and hour")
     compact.add_argument("--sources", nargs="+", choices=sorted(SOURCES), help="default: every topic source")
     compact.add_argument("--older-than", default="1h", help="only files last written before this (default 1h)")
-    compact.add_argument("--max-file-mb", type=float, default=32.0, help="files this big are left alone")
+    compact.add_argument("--max-file-mb", type=positive_float, default=32.0, help="files this big are left alone")
     compact.set_defaults(func=_run_compact)
 
 
@@ -39,21 +40,29 @@ def _run_audit(args: argparse.Namespace) -> int:
         add_broker_view(settings, audits, {settings.topic(s): s for s in sources})
     table = Table(title="lake audit (unit: messages = offsets)", title_justify="left")
     for col in ("topic", "part", "epoch", "broker offsets", "produced", "landed", "quarantined", "in lake",
-                "not yet landed", "missing", "dup rows", "status"):
-        table.add_column(col, justify="left" if col in ("topic", "status", "missing") else "right")
+                "not yet landed", "lost", "missing", "dup rows", "status"):
+        table.add_column(col, justify="left" if col in ("topic", "status") else "right")
     ok = True
     for (_topic, _part, _epoch), a in sorted(audits.items()):
         ok &= a.ok
         span = "-" if a.produced is None else f"{a.broker_first}..{a.broker_highwater - 1}"
-        status = "ok" if a.ok else "[red]" + ", ".join(
-            w for w, bad in (("missing", a.missing), ("duplicates", a.duplicates),
-                             (f"outside name range: {', '.join(a.outside_name[:3])}", a.outside_name)) if bad) + "[/]"
+        colour = "green" if a.status == "ok" else ("red" if not a.ok else "yellow")
         table.add_row(a.topic, str(a.partition), str(a.epoch), span, "-" if a.produced is None else str(a.produced),
                       str(a.landed_messages), str(a.quarantined_messages), str(a.messages), str(a.not_yet_landed),
-                      a.describe_missing() or "-", str(a.duplicates), status)
-    Console().print(table)
+                      str(a.lost_count), str(a.missing_count), str(a.duplicates), f"[{colour}]{a.status}[/]")
+    console = Console(width=max(Console().width, 160))
+    console.print(table)
     if not audits:
-        Console().print("nothing Kafka-landed in the lake yet")
+        console.print("nothing Kafka-landed in the lake yet")
+    bad = [a for a in audits.values() if not a.ok]
+    if bad:
+        lost = sum(a.lost_count for a in bad)
+        missing = sum(a.missing_count for a in bad)
+        console.print(f"[red]audit failed[/]: {lost} message(s) lost, {missing} missing, in {len(bad)} partition "
+                      "epoch(s)")
+    for (_topic, _part, _epoch), a in sorted(audits.items()):
+        if a.status != "ok":  # in full, unwrapped: the table cell may be cut
+            console.print(f"  {a.topic}[{a.partition}] epoch {a.epoch}: {a.status}", soft_wrap=True, markup=False)
     return 0 if ok else 1
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..config import load_settings
 from ..dbt import PROJECT_DIR
+from .arg_types import positive_float, positive_int
 
 
 def default_alerts_file() -> Path | None:
@@ -31,7 +32,7 @@ def _lateness(text: str) -> tuple[str, float]:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run the live pipeline until Ctrl-C / SIGTERM (docs/live.md)")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="topic sources to ingest (default: all)")
-    p.add_argument("--interval", type=float, default=1.0, metavar="SECONDS",
+    p.add_argument("--interval", type=positive_float, default=1.0, metavar="SECONDS",
                    help="shortest time between micro-batch cycles (default 1)")
     p.add_argument("--lateness", type=_lateness, action="append", default=[], metavar="SOURCE=SECONDS",
                    help="allowed lateness of a source's events (default view_log=10, others 5)")
@@ -39,7 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="alert rules (default: $PULSE_ALERTS_FILE or ./alerts.yml)")
     p.add_argument("--no-alerts", action="store_true", help="do not evaluate alerts")
     p.add_argument("--no-kafka", action="store_true", help="consume nothing; model what lands by other means")
-    p.add_argument("--cycles", type=int, default=None, help="stop after this many cycles (default: run until stopped)")
+    p.add_argument("--cycles", type=positive_int, default=None,
+                   help="stop after this many cycles (default: run until stopped)")
     p.add_argument("--plain", action="store_true", help="one status line per cycle instead of a live table")
     p.set_defaults(func=_run)
 

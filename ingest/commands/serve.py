@@ -9,6 +9,8 @@ import argparse
 
 from serve import dashboard_launch
 
+from .arg_types import port
+
 DEFAULT_API_PORT = 8000
 
 
@@ -17,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve_sub = p.add_subparsers(dest="serve_command", required=True)
     api = serve_sub.add_parser("api", help="the CTR API (FastAPI; reads exports only; OpenAPI at /docs)")
     api.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    api.add_argument("--port", type=int, default=DEFAULT_API_PORT, help=f"HTTP port (default {DEFAULT_API_PORT})")
+    api.add_argument("--port", type=port, default=DEFAULT_API_PORT, help=f"HTTP port (default {DEFAULT_API_PORT})")
     api.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     api.set_defaults(func=_run_api)
     dashboard_launch.register(serve_sub)

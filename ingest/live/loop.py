@@ -151,8 +151,8 @@ class LiveLoop:
                 s.newest_event = str(clock.newest_event)
                 s.freshness_s = max(0.0, (utc_naive(now) - clock.newest_event).total_seconds())
             # Seconds behind: the ingester's own figure (age of the newest consumed message while
-            # lagging), else the landed data's age while records are waiting.
-            s.lag_seconds = (p.behind_s or s.freshness_s or 0.0) if s.lag_records and p else 0.0
+            # messages wait). Never the data's age: a quiet topic is old and caught up, not behind.
+            s.lag_seconds = p.behind_s if p is not None and s.lag_records else 0.0
             s.watermark = None if clock.watermark is None else str(clock.watermark)
         dbt_vars = self.watermarks.dbt_vars(now)
         oldest = min((d.oldest_ingested for d in new.values() if d.oldest_ingested is not None), default=None)

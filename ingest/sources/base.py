@@ -15,6 +15,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..validate import int_range_error
+
 # Columns every landed row carries (DESIGN.md, "Contracts"). Kafka rows fill _topic/_partition/
 # _offset, file rows fill _file/_row; the other pair stays null so one glob reads both.
 LAKE_FIELDS: tuple[pa.Field, ...] = (
@@ -41,8 +43,11 @@ class Field:
     name: str
     type: pa.DataType
     parse: Callable[[Any], Any]
-    required: bool = True
+    required: bool = True  # False: the value may be empty
     description: str = ""
+    # True: an extract may leave the column out entirely (say why in the description); by default
+    # a CSV header must name every column the source defines.
+    column_optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,11 @@ class SourceSpec:
         return [f.name for f in self.fields]
 
     @property
+    def header_columns(self) -> list[str]:
+        """Columns a CSV header must name."""
+        return [f.name for f in self.fields if not f.column_optional]
+
+    @property
     def required_columns(self) -> list[str]:
         return [f.name for f in self.fields if f.required]
 
@@ -104,9 +114,13 @@ class SourceSpec:
                 row[f.name] = None
                 continue
             try:
-                row[f.name] = f.parse(value)
-            except (ValueError, TypeError, OverflowError) as exc:
-                reasons.append(f"bad {f.name} {_short(value)}: {exc}")
+                parsed = f.parse(value)
+            except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+                reasons.append(f"bad {f.name} {_short(value)}: {exc or type(exc).__name__}")
+                continue
+            if type(parsed) is int and (why := int_range_error(parsed, f.type)):
+                reasons.append(f"bad {f.name} {_short(value)}: {why}")
+            row[f.name] = parsed
         if reasons:
             raise RecordError("; ".join(reasons))
         return row
@@ -119,5 +133,8 @@ class SourceSpec:
 
 
 def _short(value: Any, limit: int = 60) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deeply to show>"
     return text if len(text) <= limit else text[: limit - 3] + "..."

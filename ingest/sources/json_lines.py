@@ -10,26 +10,37 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from ..validate import utf8_reason
 from .base import FileFormatError, RawRecord, SourceSpec
 
 
 def read_json_lines(path: Path, spec: SourceSpec) -> Iterator[RawRecord]:
-    data = path.read_bytes()
-    if not data.strip():
-        raise FileFormatError(f"{path}: empty file")
-    if b"\x00" in data:
-        raise FileFormatError(f"{path}: binary content, not a JSON-lines file")
+    """One record per non-blank line, streamed; a line that is not a JSON object is quarantined."""
     row = 0
-    for line in data.splitlines():
-        if not line.strip():
-            continue  # blank line: not a record
-        row += 1
-        try:
-            value = json.loads(line.decode(spec.encoding))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            yield RawRecord(row, line, None, f"not a JSON object: {exc}")
-            continue
-        if not isinstance(value, dict):
-            yield RawRecord(row, line, None, f"expected a JSON object, got {type(value).__name__}")
-            continue
-        yield RawRecord(row, line, value)
+    seen_content = False
+    with open(path, "rb") as fh:
+        for line in fh:
+            if b"\x00" in line:
+                raise FileFormatError(f"{path}: binary content, not a JSON-lines file")
+            if not line.strip():
+                continue  # blank line: not a record
+            seen_content = True
+            line = line.rstrip(b"\r\n")
+            row += 1
+            if (why := utf8_reason(line, spec.encoding)) is not None:
+                yield RawRecord(row, line, None, why)
+                continue
+            try:
+                value = json.loads(line.decode(spec.encoding))
+            except json.JSONDecodeError as exc:
+                yield RawRecord(row, line, None, f"not a JSON object: {exc}")
+                continue
+            except RecursionError:
+                yield RawRecord(row, line, None, "not a JSON object: nested too deeply")
+                continue
+            if not isinstance(value, dict):
+                yield RawRecord(row, line, None, f"expected a JSON object, got {type(value).__name__}")
+                continue
+            yield RawRecord(row, line, value)
+    if not seen_content:
+        raise FileFormatError(f"{path}: empty file")

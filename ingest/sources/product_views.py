@@ -23,6 +23,7 @@ import pyarrow as pa
 from . import parsers
 from .base import Field, FileFormatError, RawRecord, RecordError, SourceSpec
 from .checked import CheckedSourceSpec
+from .json_array import iter_json_array
 
 PLATFORMS = ("iOS", "Android", "MobileWeb")
 _BY_LOWER = {p.lower(): p for p in PLATFORMS}
@@ -88,14 +89,17 @@ def explode_message(message: Any) -> list[dict[str, Any]]:
     return flatten_batch(message, message["platform"])
 
 
-def _raw(batch: Mapping, event: Any) -> bytes:
-    """The event with its batch's header, as the quarantine keeps it."""
-    return json.dumps({**{k: batch.get(k) for k in _BATCH_KEYS if k in batch}, "events": [event]},
-                      separators=(",", ":"), default=str).encode()
+def _raw(batch: Any, event: Any = None, whole: bool = False) -> bytes:
+    """The event with its batch's header (or the whole batch), as the quarantine keeps it."""
+    value = batch if whole else {**{k: batch.get(k) for k in _BATCH_KEYS if k in batch}, "events": [event]}
+    try:
+        return json.dumps(value, separators=(",", ":"), default=str).encode()
+    except (RecursionError, ValueError):  # nested deeper than the encoder goes, or a circular value
+        return repr(type(value)).encode()
 
 
 def read_platform_folder_json(path: Path, spec: SourceSpec) -> Iterator[RawRecord]:
-    """Events of a JSON-array file whose folder names the platform."""
+    """Events of a JSON-array file whose folder names the platform, streamed batch by batch."""
     folder = path.resolve().parent.name
     try:
         platform_name = platform(folder)
@@ -104,22 +108,13 @@ def read_platform_folder_json(path: Path, spec: SourceSpec) -> Iterator[RawRecor
             f"{path}: folder {folder!r} is not a platform; put each platform's files in a folder "
             f"named {', '.join(PLATFORMS)}"
         ) from None
-    try:
-        batches = json.loads(path.read_bytes().decode(spec.encoding))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FileFormatError(f"{path}: not a JSON file ({exc})") from None
-    if isinstance(batches, Mapping):
-        batches = [batches]  # a single batch object is accepted too
-    if not isinstance(batches, list):
-        raise FileFormatError(f"{path}: expected a JSON array of mParticle batches, got {type(batches).__name__}")
     row = 0
-    for number, batch in enumerate(batches, start=1):
+    for number, batch in enumerate(iter_json_array(path, spec.encoding), start=1):
         try:
             records = flatten_batch(batch, platform_name)
         except RecordError as exc:
             row += 1
-            raw = json.dumps(batch, separators=(",", ":"), default=str).encode()
-            yield RawRecord(row, raw, None, f"batch {number}: {exc}")
+            yield RawRecord(row, _raw(batch, whole=True), None, f"batch {number}: {exc}")
             continue
         for record, event in zip(records, batch["events"], strict=True):
             row += 1

@@ -121,6 +121,7 @@ def test_daily_buckets_split_at_gmt3_midnight_and_filters_apply(api):
     ({**DAY_BOUNDARY, "aggregation": "0"}, "aggregation"),
     ({**DAY_BOUNDARY, "aggregation": "-5"}, "aggregation"),
     ({**DAY_BOUNDARY, "aggregation": "hourly"}, "aggregation"),
+    ({**DAY_BOUNDARY, "aggregation": "153722867281"}, "aggregation"),  # overflowed into a 500 when unbounded
     ({**DAY_BOUNDARY, "platform": "Windows"}, "platform"),
     ({**DAY_BOUNDARY, "platform": "ios"}, "platform"),
 ])
@@ -129,6 +130,21 @@ def test_bad_parameters_answer_422_naming_the_parameter(api, params, parameter):
     r = client.get("/ctr", params=params)
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith(f"{parameter}: "), r.json()
+
+
+def test_a_repeated_parameter_is_refused_not_last_wins(api):
+    client, _ = api
+    r = client.get("/ctr", params=[*DAY_BOUNDARY.items(), ("platform", "iOS"), ("platform", "Android")])
+    assert r.status_code == 422 and r.json()["detail"] == "platform: given 2 times, give it once", r.text
+    r = client.get("/ctr", params=[*DAY_BOUNDARY.items(), ("aggregation", "60")])
+    assert r.status_code == 422 and r.json()["detail"].startswith("aggregation: given 2 times"), r.text
+
+
+def test_health_shows_no_absolute_path(api):
+    client, data_dir = api
+    body = client.get("/health").json()
+    assert body["export"] == "exports/fct_product_activity_minute.parquet" and body["export_exists"] is True
+    assert str(data_dir) not in client.get("/health").text
 
 
 def test_token_is_required_when_set(api):
@@ -166,3 +182,4 @@ def test_missing_export_is_503_and_no_token_means_open(tmp_path):
     with running_api(tmp_path / "data", token=None) as client:
         r = client.get("/ctr", params=DAY_BOUNDARY)
         assert r.status_code == 503 and "no CTR data yet" in r.json()["detail"]
+        assert str(tmp_path) not in r.text and str(tmp_path) not in client.get("/health").text

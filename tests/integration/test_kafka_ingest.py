@@ -329,7 +329,7 @@ def test_cli_until_caught_up_and_metrics(topic_settings, capsys):
     metrics = [json.loads(line) for line in
                Path(settings.data_dir, "metrics", "kafka_ingest.jsonl").read_text().splitlines()]
     assert metrics and metrics[-1]["topic"] == topic and metrics[-1]["last"] == 24
-    assert main(["ingest", "kafka", "--topics", "nope"]) == 1
+    assert main(["ingest", "kafka", "--topics", "nope"]) == 2  # bad usage
 
 
 def test_restart_replays_the_newest_range_without_rewriting_or_splitting_it(topic_settings):

@@ -67,9 +67,10 @@ def test_rows_land_in_their_event_date_partition_with_lake_columns(settings, tmp
     ("content", "message"),
     [
         ("", "empty file"),
-        ("event_name,user_time\nview,u1\n", "missing column(s) user_id, event_time"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a utf-8 text file"),
-        ('[{"event_name": "view"}]', "missing column(s) event_name, user_id, event_time"),
+        ("event_name,user_time\nview,u1\n", "missing column(s) user_id, app_version, event_time, device_id, client"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "the header is not utf-8 text (byte 0x89 at character 1)"),
+        ('[{"event_name": "view"}]',
+         "missing column(s) event_name, user_id, app_version, event_time, device_id, client"),
     ],
 )
 def test_unreadable_files_raise_one_line_error_naming_the_file(settings, tmp_path, content, message):
