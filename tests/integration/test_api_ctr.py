@@ -52,7 +52,7 @@ def running_api(data_dir: Path, token: str | None = TOKEN):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=10)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: imports alone take seconds on a loaded machine
     try:
         while True:
             try:
@@ -68,7 +68,7 @@ def running_api(data_dir: Path, token: str | None = TOKEN):
     finally:
         client.close()
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
