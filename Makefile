@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # The fixture dbt build gets its own data dir and target dir, never the user's ./data.
 FIXTURE_DIR ?= $(CURDIR)/.fixture-build
 # Debian packages the test suite needs, as package=probe (a file, or a command on PATH):
-# Chromium and its driver for the dashboard browser test.
-TEST_PACKAGES := chromium=/usr/bin/chromium chromium-driver=/usr/bin/chromedriver
+# Chromium and its driver for the dashboard browser test, Java 17 for Spark.
+TEST_PACKAGES := chromium=/usr/bin/chromium chromium-driver=/usr/bin/chromedriver openjdk-17-jre-headless=java
 
 .PHONY: install demo test system-packages lint pytest dbt-fixture clean
 
