@@ -64,9 +64,8 @@ def analyst_reader(data_dir: Path):
     """An analyst's session; like a person, it re-runs a query that met an export swap
     (serve/export_reader.py), and every other error, lock errors above all, counts."""
     def read() -> int:
-        con = duckdb.connect(str(data_dir / "analyst.duckdb"), read_only=True)
+        con = duckdb.connect(str(data_dir / "analyst.duckdb"), read_only=True)  # from the repo: any dir works
         try:
-            con.execute(f"set file_search_path = '{data_dir}'")
             views = [v for (v,) in con.execute("select view_name from _pulse_views").fetchall()]
             exports = list((data_dir / "exports").glob("*.parquet"))
             for view in views:
