@@ -166,3 +166,29 @@ def test_missing_export_is_503_and_no_token_means_open(tmp_path):
     with running_api(tmp_path / "data", token=None) as client:
         r = client.get("/ctr", params=DAY_BOUNDARY)
         assert r.status_code == 503 and "no CTR data yet" in r.json()["detail"]
+
+
+def test_swagger_ui_renders_offline_in_chromium(api):
+    """/docs draws the API in a real browser from assets the server itself serves (none from a CDN:
+    the page works without internet access)."""
+    from tests.integration.test_dashboard_browser import browser
+
+    client, _ = api
+    base = str(client.base_url)
+    page = httpx.get(f"{base}/docs").text
+    assert "cdn." not in page and "unpkg" not in page
+    driver = browser()
+    try:
+        driver.get(f"{base}/docs")
+        deadline = time.monotonic() + 120  # generous: Chromium on a loaded machine
+        text = ""
+        while time.monotonic() < deadline:
+            text = driver.find_element("tag name", "body").text
+            if "pulse CTR API" in text and "/ctr" in text:
+                break
+            time.sleep(0.5)
+        assert "pulse CTR API" in text and "/ctr" in text, f"Swagger UI did not render:\n{text[:2000]}"
+        loaded = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    finally:
+        driver.quit()
+    assert loaded and all(url.startswith(base) for url in loaded), loaded

@@ -103,7 +103,11 @@ def test_dashboard_shows_key_figures_in_chromium(settings, live_exports):
         expected = ["Avg interactions per user", avg_per_user, "Max interactions per item", f"{top_count:,}",
                     top_item, "Streams active now", "Alerts", "hot_item", "Banner views per minute",
                     "Average view duration per network", "DAU / MAU", "MAU (30 days)",
-                    "Session duration distribution", "CTR explorer"]
+                    "Session duration distribution", "CTR explorer",
+                    # honest states: the batch marts say what refreshes them; the unfinished minute is marked
+                    "batch mart: refreshed by dbt build", "the newest minute is partial",
+                    # 24-hour time axes (the data runs 00:00-00:20 UTC)
+                    "minute (UTC)", "00:10"]
         deadline = time.monotonic() + 180  # Streamlit's first render is slow on a loaded machine
         text = ""
         while time.monotonic() < deadline:
@@ -114,6 +118,8 @@ def test_dashboard_shows_key_figures_in_chromium(settings, live_exports):
         missing = [e for e in expected if e not in text]
         assert not missing, f"not on the page: {missing}\n--- page text ---\n{text[:3000]}"
         assert "Traceback" not in text and "Error" not in text.replace("errors", "")
+        assert text.count("batch mart: refreshed by dbt build") == 2, "DAU/MAU and the session panel"
+        assert "12:10" not in text and " AM" not in text and " PM" not in text, "a 12-hour clock on an axis"
         assert "No data yet" not in text.split("CTR explorer")[0], "a live section shows no data"
         time.sleep(1.0)  # let the charts finish drawing before the screenshot
         SCREENSHOT.parent.mkdir(exist_ok=True)
