@@ -58,3 +58,16 @@ def test_a_panel_without_data_says_what_refreshes_it():
     assert dd.missing_note("streams", running).startswith("Waiting for data: `pulse run` is running")
     for status in (None, stopped):
         assert "Start `pulse run`" in dd.missing_note("streams", status)
+
+
+def test_exposures_list_the_marts_the_dashboard_and_the_api_read():
+    import yaml
+
+    from serve.ctr_query import EXPORT_NAME
+    from tests.conftest import REPO
+
+    exposures = {e["name"]: {d.split("'")[1] for d in e.get("depends_on", [])}
+                 for e in yaml.safe_load((REPO / "models" / "exposures.yml").read_text())["exposures"]}
+    read_by_dashboard = {name for section, names in dd.EXPORTS.items() if section != "alerts" for name in names}
+    assert exposures["dashboard"] == read_by_dashboard | {EXPORT_NAME}  # the CTR explorer reads the API's mart
+    assert exposures["ctr_api"] == {EXPORT_NAME}
