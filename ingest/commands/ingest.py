@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from rich.console import Console
 from rich.table import Table
@@ -93,7 +94,8 @@ def _run_kafka(args: argparse.Namespace) -> int:
     from ..kafka_status import follow, render
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its reconnect noise; ours says it once
+    if "PULSE_KAFKA_LOG_LEVEL" not in os.environ:  # its reconnect noise; ours says it once
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     settings = load_settings()
     by_topic = {settings.topic(s): s for s in SOURCES}
     sources = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -183,6 +184,8 @@ def test_readers_see_no_lock_errors_during_a_live_run(data_dir, kafka_broker, tm
             if p is not None:
                 p.wait(120)
     assert run.returncode == 0, log.read_text()[-3000:]
+    chatter = [line for line in log.read_text().splitlines() if re.search(r"\bkafka\.[\w.]+ INFO\b", line)]
+    assert not chatter, f"kafka-python's INFO log reached `pulse run --plain`: {chatter[:3]}"
     for r in readers:
         assert not r.errors, f"{r.name}: {len(r.errors)} failed reads, e.g.\n{r.errors[0]}"
         assert r.ok >= MIN_READS, f"{r.name}: only {r.ok} reads in {READERS_S} s"
