@@ -26,9 +26,12 @@ def no_data(section: str, status: dict | None) -> None:
     st.info(dd.missing_note(section, status))
 
 
-def panel(title: str, df, section: str, draw, status: dict | None) -> None:
-    """A titled chart or table, or the section's note on why there is no data yet."""
+def panel(title: str, df, section: str, draw, status: dict | None, x: dd.Exports | None = None) -> None:
+    """A titled chart or table, or the section's note on why there is no data yet; a batch mart's
+    panel says what refreshes it (pass `x`)."""
     st.markdown(f"**{title}**")
+    if x is not None and section in dd.BATCH_SECTIONS:
+        batch_note(x, section)
     if df is None:
         no_data(section, status)
     else:
@@ -125,27 +128,20 @@ def activity(x: dd.Exports, status: dict | None) -> None:
     st.subheader("Activity")
     left, right = st.columns(2)
     with left:
-        st.markdown("**DAU / MAU**")
-        batch_note(x, "dau_mau")
-        df = dd.dau_mau(x)
-        if df is None:
-            no_data("dau_mau", status)
-        else:
-            latest = df.iloc[0] if not df.empty else None
-            if latest is not None:
-                c = st.columns(3)
-                c[0].metric(f"DAU ({latest['day']:%Y-%m-%d})", number(latest["dau"]))
-                c[1].metric("MAU (30 days)", number(latest["mau"]))
-                c[2].metric("DAU / MAU", number(latest["dau_mau"], 3))
-            st.table(df)
+        panel("DAU / MAU", dd.dau_mau(x), "dau_mau", dau_mau, status, x)
     with right:
-        st.markdown("**Session duration distribution**")
-        batch_note(x, "session_buckets")
-        df = dd.session_duration_distribution(x)
-        if df is None:
-            no_data("session_buckets", status)
-        else:
-            st.bar_chart(df.set_index("bucket"), sort=False)
+        panel("Session duration distribution", dd.session_duration_distribution(x), "session_buckets",
+              lambda df: st.bar_chart(df.set_index("bucket"), sort=False), status, x)
+
+
+def dau_mau(df) -> None:
+    if not df.empty:
+        latest = df.iloc[0]
+        c = st.columns(3)
+        c[0].metric(f"DAU ({latest['day']:%Y-%m-%d})", number(latest["dau"]))
+        c[1].metric("MAU (30 days)", number(latest["mau"]))
+        c[2].metric("DAU / MAU", number(latest["dau_mau"], 3))
+    st.table(df)
 
 
 def streams(x: dd.Exports, status: dict | None) -> None:
