@@ -5,11 +5,33 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # The fixture dbt build gets its own data dir and target dir, never the user's ./data.
 FIXTURE_DIR ?= $(CURDIR)/.fixture-build
+# Debian packages the test suite needs, as package=probe (a file, or a command on PATH):
+# Chromium and its driver for the dashboard browser test, Java 17 for Spark.
+TEST_PACKAGES := chromium=/usr/bin/chromium chromium-driver=/usr/bin/chromedriver openjdk-17-jre-headless=java
 
-.PHONY: install demo test lint pytest dbt-fixture clean
+.PHONY: install demo test system-packages lint pytest dbt-fixture clean
+
+# Installs the missing packages of $(1) with apt-get (as root, or through sudo when it needs no
+# password); without either, stops at once with the one command to run.
+define ensure_packages
+	@missing=""; \
+	for dep in $(1); do probe="$${dep#*=}"; \
+	    case "$$probe" in /*) [ -e "$$probe" ];; *) command -v "$$probe" >/dev/null;; esac \
+	        || missing="$$missing $${dep%%=*}"; \
+	done; \
+	[ -z "$$missing" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo=sudo; else sudo=none; fi; \
+	if [ "$$sudo" = none ] || ! command -v apt-get >/dev/null; then \
+	    echo "make: missing system packages:$$missing. Install them, then run make again:" >&2; \
+	    echo "    sudo apt-get install -y$$missing" >&2; exit 1; \
+	fi; \
+	echo "make: installing$$missing (apt-get)"; \
+	{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq$$missing >/dev/null; } \
+	    || { echo "make: apt-get could not install$$missing" >&2; exit 1; }
+endef
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
@@ -19,7 +41,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/pulse demo
 
-test: $(STAMP) lint pytest dbt-fixture
+# System packages first: a machine that lacks them and cannot install them stops in seconds.
+test: system-packages $(STAMP) lint pytest dbt-fixture
+
+system-packages:
+	$(call ensure_packages,$(TEST_PACKAGES))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

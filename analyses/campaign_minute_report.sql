@@ -46,6 +46,14 @@ from latest_minutes
 union all
 
 select
+    'minutes reported' as metric,
+    'none yet (no minute has closed: live, a minute is reported {{ var("campaign_view_lateness_seconds") }} s '
+    || 'after it ends; batch, land views and run dbt build)' as answer
+where not exists (select 1 from latest_minutes)
+
+union all
+
+select
     'late views (arrived > {{ var("campaign_view_lateness_seconds") }} s after their minute closed)' as metric,
     cast(late_views as varchar)
     || coalesce(', the latest ' || printf('%.1f', latest_by_seconds) || ' s after', '') as answer

@@ -40,6 +40,13 @@ from per_platform_day
 union all
 
 select
+    'CTR' as metric,
+    'none yet (no product views or orders landed)' as answer
+where not exists (select 1 from per_platform_day)
+
+union all
+
+select
     'Order products not counted as purchases: ' || excluded_reason as metric,
     cast(order_products as varchar) as answer
 from not_counted

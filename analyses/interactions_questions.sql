@@ -47,8 +47,11 @@ extremes as (
 select
     1 as question_number,
     'Average number of interactions per user?' as question,
-    cast(round(avg_interactions_per_user, 2) as varchar) || ' (' || cast(interaction_count as varchar)
-    || ' interactions, ' || cast(user_count as varchar) || ' users)' as answer
+    coalesce(
+        cast(round(avg_interactions_per_user, 2) as varchar) || ' (' || cast(interaction_count as varchar)
+        || ' interactions, ' || cast(user_count as varchar) || ' users)',
+        'none yet (no interactions landed)'
+    ) as answer
 from overview
 
 union all
@@ -56,8 +59,11 @@ union all
 select
     2 as question_number,
     'Average interactions per user within a minute window?' as question,
-    cast(round(avg_per_user_per_minute, 2) as varchar) || ' on average; busiest minute '
-    || cast(busiest_minute_count as varchar) || ' interactions' as answer
+    coalesce(
+        cast(round(avg_per_user_per_minute, 2) as varchar) || ' on average; busiest minute '
+        || cast(busiest_minute_count as varchar) || ' interactions',
+        'none yet (no interactions landed)'
+    ) as answer
 from minute_windows
 
 union all
@@ -65,26 +71,37 @@ union all
 select
     3 as question_number,
     'Which item has the most interactions?' as question,
-    items || ' (' || cast(interaction_count as varchar) || ' interactions)' as answer
-from extremes
-where extreme = 'max'
+    coalesce(
+        (
+            select items || ' (' || cast(interaction_count as varchar) || ' interactions)'
+            from extremes
+            where extreme = 'max'
+        ),
+        'none yet (no interactions landed)'
+    ) as answer
 
 union all
 
 select
     4 as question_number,
     'Which item has the fewest interactions?' as question,
-    case
-        when item_count > 5 then cast(item_count as varchar) || ' items tie'
-        else items
-    end || ' (' || cast(interaction_count as varchar) || ' interactions)' as answer
-from extremes
-where extreme = 'min'
+    coalesce(
+        (
+            select
+                case
+                    when item_count > 5 then cast(item_count as varchar) || ' items tie'
+                    else items
+                end || ' (' || cast(interaction_count as varchar) || ' interactions)'
+            from extremes
+            where extreme = 'min'
+        ),
+        'none yet (no interactions landed)'
+    ) as answer
 
 union all
 
 select
     5 as question_number,
     'Interactions by type?' as question,
-    counts as answer
+    coalesce(counts, 'none yet (no interactions landed)') as answer
 from by_type

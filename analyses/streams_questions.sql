@@ -43,9 +43,13 @@ select
     1 as question_number,
     'When is a stream over, and how long did finished streams last?' as question,
     'After more than {{ var("stream_timeout_seconds") }} s without a heartbeat for its session_id '
-    || '(or a program switch): ' || cast(stream_count as varchar) || ' finished streams, average '
-    || cast(round(avg_duration, 1) as varchar) || ' s, longest '
-    || cast(round(max_duration, 1) as varchar) || ' s' as answer
+    || '(or a program switch): '
+    || coalesce(
+        cast(stream_count as varchar) || ' finished streams, average '
+        || cast(round(avg_duration, 1) as varchar) || ' s, longest '
+        || cast(round(max_duration, 1) as varchar) || ' s',
+        'none finished yet (every stream landed is still open, or no heartbeat landed)'
+    ) as answer
 from finished
 
 union all
@@ -68,8 +72,11 @@ union all
 select
     4 as question_number,
     'How many sessions per user per day?' as question,
-    'average ' || cast(round(avg_sessions, 2) as varchar) || ', at most '
-    || cast(max_sessions as varchar) || ' over ' || cast(user_days as varchar) || ' user-days' as answer
+    coalesce(
+        'average ' || cast(round(avg_sessions, 2) as varchar) || ', at most '
+        || cast(max_sessions as varchar) || ' over ' || cast(user_days as varchar) || ' user-days',
+        'none yet (no watch session has started: no valid heartbeat landed)'
+    ) as answer
 from per_user_day
 
 union all

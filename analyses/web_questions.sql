@@ -25,9 +25,13 @@ sessions as (
 select
     1 as question_number,
     'On which day did we observe the most activity?' as question,
-    cast(most_active_day.activity_date as varchar)
-    || ' (' || cast(most_active_day.event_count as varchar) || ' events)' as answer
-from most_active_day
+    coalesce(
+        (
+            select cast(activity_date as varchar) || ' (' || cast(event_count as varchar) || ' events)'
+            from most_active_day
+        ),
+        'none yet (no web events in the warehouse: land an extract, then dbt build)'
+    ) as answer
 
 union all
 
@@ -42,7 +46,10 @@ union all
 select
     3 as question_number,
     'What is the highest number of events observed in a session?' as question,
-    cast(max_events_in_session as varchar) || ' events' as answer
+    coalesce(
+        cast(max_events_in_session as varchar) || ' events',
+        'none yet (no web events in the warehouse: land an extract, then dbt build)'
+    ) as answer
 from sessions
 
 union all
@@ -50,6 +57,9 @@ union all
 select
     4 as question_number,
     'What is the average session duration?' as question,
-    cast(round(avg_session_duration_seconds, 1) as varchar) || ' s over '
-    || cast(session_count as varchar) || ' sessions' as answer
+    coalesce(
+        cast(round(avg_session_duration_seconds, 1) as varchar) || ' s over '
+        || cast(session_count as varchar) || ' sessions',
+        'none yet (no web events in the warehouse: land an extract, then dbt build)'
+    ) as answer
 from sessions

@@ -124,8 +124,7 @@ def main() -> int:
         land(con, settings.lake_dir, lake_views_sql(minute, 1, args.per_minute, now), name)
 
     def reported(at: datetime) -> bool:
-        folder = f"minute_timestamp={at:%Y-%m-%d}%20{at:%H}%3A{at:%M}%3A00"
-        return bool(list(reports.glob(f"network_id=*/{folder}/*.parquet")))
+        return bool(list(reports.glob(f"network=*/minute={at:%Y%m%dT%H%M}/*.parquet")))
 
     # Cold: `dbt run` processes (parse included). The in-process runner below keeps the warehouse
     # open until this script ends, so the CLI runs come first.

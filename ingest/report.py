@@ -27,12 +27,18 @@ def fetch_report(settings: Settings, case: str) -> tuple[list[str], list[tuple]]
     return show(REPORTS[case][0])
 
 
+# The analyses say "none yet (reason)" themselves; this covers a value or a report they left empty.
+NONE_YET = "none yet (nothing in the marts it reads)"
+
+
 def print_report(settings: Settings, case: str, console: Console | None = None) -> list[tuple]:
     columns, rows = fetch_report(settings, case)
     table = Table(title=REPORTS[case][1], show_lines=True)
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(NONE_YET if v is None or v == "" else str(v) for v in row))
+    if not rows:
+        table.add_row(*[NONE_YET, *([""] * (len(columns) - 1))])
     (console or Console()).print(table)
     return rows

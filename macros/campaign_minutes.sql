@@ -39,21 +39,32 @@
 {%- endmacro %}
 
 {#- Rewrites the changed minutes' report files:
-    <data_dir>/reports/campaign_minute/network_id=<n>/minute_timestamp=<ts>/data_0.parquet
-    (folder values hive-encoded, e.g. `minute_timestamp=2024-05-01%2010%3A00%3A00`), the report
-    columns inside every file too. OVERWRITE_OR_IGNORE replaces the file of each partition written
-    and leaves every other partition alone (DuckDB's OVERWRITE would empty the whole folder). -#}
+    <data_dir>/reports/campaign_minute/network=<n>/minute=<YYYYMMDDTHHMM>/data_0.parquet
+    Each file holds exactly the report's five typed columns. The folder keys are named apart from
+    them (network, not network_id) and are not written into the files, so hive readers (pandas,
+    pyarrow, DuckDB, Spark) keep the files' types and add the keys as extra columns instead of
+    clashing with them; the minute's key has no character that needs escaping, and a view of an
+    unknown campaign goes to network=unknown (a null key breaks pandas). See docs/campaign-report.md.
+    OVERWRITE_OR_IGNORE replaces the file of each partition written and leaves every other
+    partition alone (DuckDB's OVERWRITE would empty the whole folder). -#}
 {% macro write_campaign_minute_reports() -%}
     {%- set changed = campaign_minutes_relation('__changed_minutes') -%}
     copy (
-        select campaign_id, network_id, minute_timestamp, avg_duration, total_count
+        select
+            campaign_id,
+            network_id,
+            minute_timestamp,
+            avg_duration,
+            total_count,
+            coalesce(cast(network_id as varchar), 'unknown') as network,
+            strftime(minute_timestamp, '%Y%m%dT%H%M') as minute
         from {{ this }}
         where minute_timestamp in (select minute_timestamp from {{ changed }})
         order by network_id, minute_timestamp, campaign_id
     ) to '{{ var("data_dir") }}/reports/campaign_minute' (
         format parquet,
-        partition_by (network_id, minute_timestamp),
-        write_partition_columns true,
+        partition_by (network, minute),
+        write_partition_columns false,
         overwrite_or_ignore true
     )
 {%- endmacro %}

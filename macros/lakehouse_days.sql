@@ -82,6 +82,9 @@
 {#- Pre-hook: delete the days this run recomputes (a no-op on a first run or a full refresh). -#}
 {% macro lakehouse_delete_days(parent, parent_day_column, parent_ingested_column) -%}
     {%- set days = lakehouse_days_to_process(parent, parent_day_column, parent_ingested_column) -%}
+    {%- if execute -%}
+        {{ log_rebuilt_days(days, "backfill" if lakehouse_backfill_days() is not none else "this run") }}
+    {%- endif -%}
     {%- if days is none or days | length == 0 -%}
         select 1 as nothing_to_delete
     {%- else -%}

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 
 from ingest.config import Settings, load_settings
@@ -81,7 +82,9 @@ def create_app(settings: Settings | None = None, token: str | None = None) -> Fa
         if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), token.encode()):
             raise HTTPException(401, "missing or wrong bearer token", headers={"WWW-Authenticate": "Bearer"})
 
-    app = FastAPI(title="pulse CTR API", version="1.0", description=DESCRIPTION)
+    # Swagger UI (/docs) and ReDoc (/redoc) from assets inside the fastapi-offline wheel, not a CDN:
+    # the docs pages work without internet access.
+    app = FastAPIOffline(title="pulse CTR API", version="1.0", description=DESCRIPTION)
 
     @app.exception_handler(RequestValidationError)
     async def _unprocessable(_request: Request, exc: RequestValidationError) -> JSONResponse:

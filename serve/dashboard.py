@@ -14,25 +14,43 @@ from datetime import datetime, timedelta
 import streamlit as st
 
 from ingest.config import load_settings
+from serve import dashboard_charts as charts
 from serve import dashboard_data as dd
 
 REFRESH_S = float(os.environ.get("PULSE_DASHBOARD_REFRESH_S", "3"))
-NO_DATA = "No data yet: the export `{}` has not been written. Start `pulse run` (or `dbt build`)."
 
 st.set_page_config(page_title="pulse: live", layout="wide")
 
 
-def no_data(section: str) -> None:
-    st.info(NO_DATA.format(" / ".join(dd.EXPORTS[section])))
+def no_data(section: str, status: dict | None) -> None:
+    st.info(dd.missing_note(section, status))
 
 
-def panel(title: str, df, section: str, draw) -> None:
-    """A titled chart or table, or the section's "no data yet" note."""
+def panel(title: str, df, section: str, draw, status: dict | None, x: dd.Exports | None = None) -> None:
+    """A titled chart or table, or the section's note on why there is no data yet; a batch mart's
+    panel says what refreshes it (pass `x`)."""
     st.markdown(f"**{title}**")
+    if x is not None and section in dd.BATCH_SECTIONS:
+        batch_note(x, section)
     if df is None:
-        no_data(section)
+        no_data(section, status)
     else:
         draw(df)
+
+
+def batch_note(x: dd.Exports, section: str) -> None:
+    at = dd.exported_at(x, section)
+    st.caption(dd.BATCH_NOTE + ("" if at is None else f" (exported {at:%Y-%m-%d %H:%M:%S})"))
+
+
+def duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} d"
 
 
 def number(value, digits: int = 2) -> str:
@@ -43,27 +61,27 @@ def number(value, digits: int = 2) -> str:
     return f"{int(value):,}"
 
 
-def pipeline(settings) -> None:
-    status = dd.pipeline_status(settings)
+def pipeline(settings, status: dict | None) -> None:
     if status is None:
         st.caption("Pipeline: `pulse run` has not reported yet.")
         return
     age = time.time() - status.get("updated_at", 0)
+    state = "" if dd.run_is_reporting(status) else " (not running now)"
     parts = [f"cycle {status['cycle']} took {status['cycle_seconds']:.2f} s (dbt {status['dbt_seconds']:.2f} s)",
-             f"updated {age:.0f} s ago"]
+             f"updated {duration(age)} ago{state}"]
     for s in status["sources"].values():
         if s.get("freshness_s") is not None:
             lag = "?" if s["lag_records"] is None else f"{s['lag_records']:,}"
             parts.append(f"{s['source']}: {s['records_per_s']:.0f}/s, lag {lag}, "
-                         f"fresh {s['freshness_s']:.1f} s")
+                         f"newest event {duration(s['freshness_s'])} old")
     st.caption("Pipeline: " + " | ".join(parts))
 
 
-def interactions(x: dd.Exports) -> None:
+def interactions(x: dd.Exports, status: dict | None) -> None:
     st.subheader("Interactions")
     overview = dd.interactions_overview(x)
     if overview is None:
-        no_data("interactions_overview")
+        no_data("interactions_overview", status)
     else:
         c = st.columns(5)
         c[0].metric("Avg interactions per user", number(overview.get("avg_interactions_per_user")))
@@ -73,25 +91,32 @@ def interactions(x: dd.Exports) -> None:
         c[4].metric("Users / items", f"{number(overview.get('user_count'))} / {number(overview.get('item_count'))}")
     left, right = st.columns(2)
     with left:
-        panel("Interactions per minute, by type", dd.rate_per_minute(x), "interactions_per_minute", st.line_chart)
+        per_minute = dd.rate_per_minute(x, until=dd.watermark(status, "interactions"))
+        panel("Interactions per minute, by type", per_minute, "interactions_per_minute",
+              lambda df: st.altair_chart(charts.interactions_per_minute(df)), status)
+        if per_minute is not None and per_minute["partial"].any():
+            st.caption("Dashed, hollow: the newest minute is partial (after the interactions watermark, "
+                       "its events are still arriving).")
     with right:
-        panel("Top items", dd.top_items(x), "interactions_per_item", st.table)
+        panel("Top items", dd.top_items(x), "interactions_per_item", st.table, status)
         fewest = dd.fewest_items(x)
         if fewest is not None and fewest["items"]:
             st.caption(f"Fewest interactions per item: {number(fewest['interaction_count'])} "
                        f"({number(fewest['items'])} items, e.g. {fewest['example']})")
 
 
-def campaigns(x: dd.Exports) -> None:
+def campaigns(x: dd.Exports, status: dict | None) -> None:
     st.subheader("Campaigns")
     per_minute = dd.campaign_views_per_minute(x)
     if per_minute is None:
-        no_data("campaign_minutes")
+        no_data("campaign_minutes", status)
         return
     left, right = st.columns(2)
     with left:
         st.markdown("**Banner views per minute**")
-        st.bar_chart(per_minute.set_index("minute_timestamp"))
+        st.altair_chart(charts.views_per_minute(per_minute))
+        st.caption("Closed minutes only: live, a minute is reported once the view_log watermark "
+                   "(newest view minus the 10 s lateness) has passed its end.")
         st.markdown("**Average view duration per network**")
         st.table(dd.network_durations(x))
     with right:
@@ -99,32 +124,31 @@ def campaigns(x: dd.Exports) -> None:
         st.table(dd.campaign_durations(x))
 
 
-def activity(x: dd.Exports) -> None:
+def activity(x: dd.Exports, status: dict | None) -> None:
     st.subheader("Activity")
     left, right = st.columns(2)
     with left:
-        st.markdown("**DAU / MAU**")
-        df = dd.dau_mau(x)
-        if df is None:
-            no_data("dau_mau")
-        else:
-            latest = df.iloc[0] if not df.empty else None
-            if latest is not None:
-                c = st.columns(3)
-                c[0].metric(f"DAU ({latest['day']:%Y-%m-%d})", number(latest["dau"]))
-                c[1].metric("MAU (30 days)", number(latest["mau"]))
-                c[2].metric("DAU / MAU", number(latest["dau_mau"], 3))
-            st.table(df)
+        panel("DAU / MAU", dd.dau_mau(x), "dau_mau", dau_mau, status, x)
     with right:
         panel("Session duration distribution", dd.session_duration_distribution(x), "session_buckets",
-              lambda df: st.bar_chart(df.set_index("bucket"), sort=False))
+              lambda df: st.bar_chart(df.set_index("bucket"), sort=False), status, x)
 
 
-def streams(x: dd.Exports) -> None:
+def dau_mau(df) -> None:
+    if not df.empty:
+        latest = df.iloc[0]
+        c = st.columns(3)
+        c[0].metric(f"DAU ({latest['day']:%Y-%m-%d})", number(latest["dau"]))
+        c[1].metric("MAU (30 days)", number(latest["mau"]))
+        c[2].metric("DAU / MAU", number(latest["dau_mau"], 3))
+    st.table(df)
+
+
+def streams(x: dd.Exports, status: dict | None) -> None:
     st.subheader("Watch streams")
     summary = dd.streams_summary(x)
     if summary is None:
-        no_data("streams")
+        no_data("streams", status)
         return
     c = st.columns(3)
     c[0].metric("Streams active now", number(summary["active_now"]))
@@ -178,11 +202,12 @@ st.title("pulse: live")
 @st.fragment(run_every=REFRESH_S)
 def live_sections() -> None:
     x = dd.Exports(settings)
-    pipeline(settings)
-    interactions(x)
-    campaigns(x)
-    activity(x)
-    streams(x)
+    status = dd.pipeline_status(settings)
+    pipeline(settings, status)
+    interactions(x, status)
+    campaigns(x, status)
+    activity(x, status)
+    streams(x, status)
     alerts(x)
     st.caption(f"Refreshed {datetime.now():%H:%M:%S}, every {REFRESH_S:g} s, from {settings.exports_dir}")
 

@@ -2,12 +2,15 @@
 
 Every function reads only `data/exports/*.parquet` (and the live status JSON), each time with a
 fresh in-memory DuckDB, so the dashboard never opens the warehouse and never waits on dbt.
-A section whose export does not exist yet returns None; the page says "no data yet".
+A section whose export does not exist yet returns None; `missing_note` says why, honestly: a
+batch mart waits for `dbt build`, a live one for `pulse run`.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -28,6 +31,10 @@ EXPORTS = {
     "streams": ("fct_streams",),
     "alerts": ("alerts",),
 }
+# Sections over batch marts (not tagged `realtime`): `dbt build` refreshes them, `pulse run` never.
+BATCH_SECTIONS = frozenset({"dau_mau", "session_buckets"})
+BATCH_NOTE = "batch mart: refreshed by dbt build"
+RUN_REPORTS_WITHIN_S = 60  # a status older than this: `pulse run` is not running
 
 
 class Exports:
@@ -69,6 +76,31 @@ def pipeline_status(settings: Settings) -> dict | None:
         return None
 
 
+def run_is_reporting(status: dict | None) -> bool:
+    return status is not None and time.time() - status.get("updated_at", 0) < RUN_REPORTS_WITHIN_S
+
+
+def watermark(status: dict | None, source: str) -> datetime | None:
+    """The live run's watermark of `source` (events up to it have all arrived), if any."""
+    value = ((status or {}).get("sources", {}).get(source) or {}).get("watermark")
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def missing_note(section: str, status: dict | None) -> str:
+    """What a section with no export yet says: what refreshes it, and what to do."""
+    exports = " / ".join(f"`{name}`" for name in EXPORTS[section])
+    if section in BATCH_SECTIONS:
+        return f"No data yet ({BATCH_NOTE}, not by `pulse run`): run `dbt build --profiles-dir .` to export {exports}."
+    if run_is_reporting(status):
+        return f"Waiting for data: `pulse run` is running but has not exported {exports} yet (nothing landed for it)."
+    return f"No data yet: {exports} has not been exported. Start `pulse run` (or run `dbt build --profiles-dir .`)."
+
+
+def exported_at(x: Exports, section: str) -> datetime | None:
+    path = x.path(section)
+    return None if path is None else datetime.fromtimestamp(path.stat().st_mtime)
+
+
 # ------------------------------------------------------------------------------ interactions
 
 def interactions_overview(x: Exports) -> dict | None:
@@ -92,19 +124,21 @@ def fewest_items(x: Exports) -> dict | None:
     return None if df is None else df.iloc[0].to_dict()
 
 
-def rate_per_minute(x: Exports, minutes: int = 60) -> pd.DataFrame | None:
-    """Interactions per minute by type (the last `minutes` minutes with data), wide: one column per type."""
+def rate_per_minute(x: Exports, minutes: int = 60, until: datetime | None = None) -> pd.DataFrame | None:
+    """Interactions per minute by type (the last `minutes` minutes with data), one row per minute and
+    type; `partial` marks a minute that ends after `until` (the interactions watermark of the live
+    run): its events may still be arriving, so its count is not final."""
     df = x.query("interactions_per_minute", """
         select minute_start, interaction_type, interaction_count
         from t
         where interaction_type <> 'all'
           and minute_start > (select max(minute_start) from t) - to_minutes(cast(? as bigint))
-        order by minute_start
+        order by minute_start, interaction_type
     """, [minutes])
-    if df is None or df.empty:
-        return None if df is None else df
-    return df.pivot_table(index="minute_start", columns="interaction_type", values="interaction_count",
-                          aggfunc="sum", fill_value=0)
+    if df is None:
+        return None
+    ends = pd.to_datetime(df["minute_start"]) + pd.Timedelta(minutes=1)
+    return df.assign(partial=False if until is None else ends > pd.Timestamp(until))
 
 
 # -------------------------------------------------------------------------------- campaigns

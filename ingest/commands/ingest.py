@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import time
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from ..config import load_settings
 from ..errors import UsageError
-from ..files import ingest_files
+from ..files import expand_paths, ingest_files
 from ..sources import SOURCES
 from .arg_types import positive_float, positive_int
 
@@ -27,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run_files(args: argparse.Namespace) -> int:
     settings = load_settings()
-    results = _with_progress(lambda progress: ingest_files(settings, args.source, args.paths, force=args.force,
-                                                           progress=progress))
+    results = _with_progress(expand_paths(args.paths), lambda progress: ingest_files(
+        settings, args.source, args.paths, force=args.force, progress=progress))
     table = Table(title=f"ingest files {args.source}")
     for col in ("file", "read", "landed", "quarantined", "status"):
         table.add_column(col, justify="right" if col in ("read", "landed", "quarantined") else "left")
@@ -39,26 +42,68 @@ def _run_files(args: argparse.Namespace) -> int:
     return 0 if all(r.reconciles() for r in results) else 1
 
 
-BIG_FILE_BYTES = 20 * 1024 * 1024  # files this big get a progress bar on a terminal
+BIG_FILE_BYTES = 20 * 1024 * 1024  # extracts this big in all get a progress report
+LINE_EVERY_S = 10.0  # without a terminal: one progress line per file this often
 
 
-def _with_progress(run):
-    """Run `run(progress)` with a rich progress bar per big file when stderr is a terminal."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+def _with_progress(paths: list[Path], run):
+    """Run `run(progress)`, following every file's bytes when the extracts are big: a rich bar per
+    file (and one over all files) on a terminal, otherwise a line every LINE_EVERY_S seconds (a CI
+    or container log)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TaskProgressColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
+    sizes = {p: p.stat().st_size for p in paths}
+    if sum(sizes.values()) < BIG_FILE_BYTES:
+        return run(None)
     console = Console(stderr=True)
     if not console.is_terminal:
-        return run(None)
-    with Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
-        def for_file(path):
-            size = path.stat().st_size
-            if size < BIG_FILE_BYTES:
-                return None
-            task = bar.add_task(path.name, total=size)
-            return lambda done, total: bar.update(task, completed=done, total=total)
+        return run(lambda path: _line_progress(console, path))
+    with Progress("{task.description}", BarColumn(), TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  TimeRemainingColumn(), console=console) as bar:
+        overall = bar.add_task(f"{len(paths)} files", total=sum(sizes.values())) if len(paths) > 1 else None
+        started: list[Path] = []  # files are landed one after the other, in this order
+
+        def for_file(path: Path):
+            before = sum(sizes[p] for p in started)  # the files done (or already landed, skipped)
+            started.append(path)
+            for done in bar.task_ids[1 if overall is not None else 0:]:
+                bar.update(done, visible=False)  # the overall bar and the current file's
+            task = bar.add_task(path.name, total=sizes[path])
+            if overall is not None:
+                bar.update(overall, completed=before)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+                if overall is not None:
+                    bar.update(overall, completed=before + done)
+
+            return update
 
         return run(for_file)
+
+
+def _line_progress(console: Console, path: Path):
+    started = last = time.monotonic()
+
+    def update(done: int, total: int) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < LINE_EVERY_S and done < total:
+            return
+        last = now
+        rate = done / max(now - started, 1e-9)
+        left = f", {(total - done) / rate:,.0f} s left" if rate and done < total else ""
+        console.print(f"ingest files: {path.name} {100 * done / max(total, 1):.0f}% "
+                      f"({done / 1e6:,.1f} of {total / 1e6:,.1f} MB{left})", highlight=False)
+
+    return update
 
 
 def _register_kafka(sub: argparse._SubParsersAction) -> None:
@@ -95,7 +140,8 @@ def _run_kafka(args: argparse.Namespace) -> int:
     from ..kafka_status import follow, render
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)  # its reconnect noise; ours says it once
+    if "PULSE_KAFKA_LOG_LEVEL" not in os.environ:  # its reconnect noise; ours says it once
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     settings = load_settings()
     by_topic = {settings.topic(s): s for s in SOURCES}
     sources = None

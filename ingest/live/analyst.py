@@ -5,9 +5,9 @@ The warehouse is locked while dbt runs, so during a live run analysts open this 
 the Parquet exports at query time, so they are as fresh as the last cycle. The file itself is
 rebuilt only when the set of exports changes: written under a temporary name and renamed over the
 old one, so a session that has the old file open keeps working and a new one sees the new file.
-Views use paths relative to the data dir (`exports/<model>.parquet`), so the same file works on
-the host and in a container: open it from the data dir (`cd data && duckdb -readonly analyst.duckdb`)
-or set `file_search_path` to the data dir.
+Views read absolute paths (the data dir where the file was built), so the file opens from any
+directory; a file built in a container reads the container's paths, so there open it in the
+container (`docker compose exec pipeline duckdb -readonly /data/analyst.duckdb`).
 """
 
 from __future__ import annotations
@@ -31,16 +31,16 @@ def analyst_path(settings: Settings) -> Path:
 def view_sources(settings: Settings) -> dict[str, str]:
     """view name -> the read_parquet() it selects from: one per export and per report folder."""
     out: dict[str, str] = {}
-    exports = settings.exports_dir
+    exports = settings.exports_dir.resolve()
     if exports.is_dir():
         for path in sorted(exports.glob("*.parquet")):
             if _IDENT.match(path.stem):
-                out[path.stem] = f"read_parquet('exports/{_quote(path.name)}')"
-    reports = settings.reports_dir
+                out[path.stem] = f"read_parquet('{_quote(str(path))}')"
+    reports = settings.reports_dir.resolve()
     if reports.is_dir():
         for folder in sorted(p for p in reports.iterdir() if p.is_dir() and _IDENT.match(p.name)):
             if next(folder.rglob("*.parquet"), None) is not None:
-                glob = f"reports/{_quote(folder.name)}/**/*.parquet"
+                glob = f"{_quote(str(folder))}/**/*.parquet"
                 out[f"report_{folder.name}"] = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
     return out
 
@@ -73,8 +73,6 @@ def build_analyst_db(settings: Settings, views: dict[str, str] | None = None) ->
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        # Relative view paths resolve against the data dir while the views are created (bound).
-        con.execute(f"set file_search_path = '{_quote(str(settings.data_dir.resolve()))}'")
         for name, relation in views.items():
             con.execute(f'create view "{name}" as select * from {relation}')
         # What each view reads, so `from _pulse_views` tells an analyst what is there.

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from rich.console import Console
 
@@ -66,7 +67,7 @@ def run_live_demo(args: argparse.Namespace) -> int:
     if "dashboard" in serve:
         spawn("dashboard", _pulse("serve", "dashboard", "--port", str(args.dashboard_port)))
         urls.append(f"dashboard  http://127.0.0.1:{args.dashboard_port}")
-    urls.append(f"analysts   cd {settings.data_dir} && duckdb -readonly analyst.duckdb")
+    urls.append(f"analysts   {Path(sys.executable).parent / 'duckdb'} -readonly {settings.data_dir / 'analyst.duckdb'}")
     urls.append(f"logs       {logs}/*.log     status  {logs}/live_status.json")
     console.print("[bold]pulse demo --live[/] is running (Ctrl-C stops everything):")
     for line in urls:

@@ -32,7 +32,7 @@ def kafka_settings(kafka_broker, data_dir, monkeypatch):
     return load_settings()
 
 
-def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 20.0) -> list:
+def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 90.0) -> list:
     """Every record of `topic` (all partitions), polling until `expect` arrived and a quiet spell."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     try:
@@ -168,17 +168,23 @@ def test_broker_going_away_reports_what_was_not_delivered(tmp_path, data_dir):
     own = load_settings({"PULSE_DATA_DIR": str(tmp_path / "b"), "PULSE_BROKER_PORT": str(free_port())})
     settings = load_settings({"PULSE_DATA_DIR": str(data_dir), "KAFKA_BOOTSTRAP_SERVERS": own.bootstrap})
     pid = broker.start(own).pid
-    # SIGKILL: Tansu's graceful SIGTERM waits for clients to leave, which the producer never does.
-    stopper = threading.Timer(1.5, os.kill, args=(pid, signal.SIGKILL))
-    stopper.start()
+    killed = threading.Event()
+
+    def kill_once_sending(sent: int, *_) -> None:
+        """The broker goes away mid-run: once the first messages were sent, however long the start took.
+        SIGKILL: Tansu's graceful SIGTERM waits for clients to leave, which the producer never does."""
+        if sent > 0 and not killed.is_set():
+            killed.set()
+            os.kill(pid, signal.SIGKILL)
+
     try:
         summary = run(Options(dataset="interactions", rate=500, duration=4, topic="going-away",
                               producer_config={"delivery_timeout_ms": 3000, "request_timeout_ms": 1000,
                                                "linger_ms": 5, "max_block_ms": 2000, "retry_backoff_ms": 100}),
-                      settings)
+                      settings, progress=kill_once_sending)
     finally:
-        stopper.join()
         broker.stop(own)
+    assert killed.is_set(), "the broker was never killed: nothing was sent"
     shard = summary.shards[0]
     assert summary.failed > 0
     assert shard.undelivered_file

@@ -193,15 +193,25 @@ def test_two_ingesters_in_a_group_cover_every_partition_once(topic_settings):
     cmd = [sys.executable, "-m", "ingest.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
            "--group", group, "--flush-records", "100"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    lines: list[list[str]] = [[], []]  # each ingester's log, read as it is written
+    tails = [threading.Thread(target=_tail, args=(p.stderr, out), daemon=True)
+             for p, out in zip(procs, lines, strict=True)]
+    for t in tails:
+        t.start()
     try:
-        _wait(lambda: lake_rows(settings).num_rows >= n, 60, lambda: f"landed {lake_rows(settings).num_rows}")
-        time.sleep(2)  # let the second member's join settle
+        _wait(lambda: lake_rows(settings).num_rows >= n, 120, lambda: f"landed {lake_rows(settings).num_rows}")
+        # The group has settled once both members were given partitions (each logs where it resumes).
+        _wait(lambda: all(any("resuming at offset" in line for line in out) for out in lines), 120,
+              lambda: f"logs {lines}")
         produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(n, 2 * n)], 4)
-        _wait(lambda: lake_rows(settings).num_rows >= 2 * n, 60, lambda: f"landed {lake_rows(settings).num_rows}")
+        _wait(lambda: lake_rows(settings).num_rows >= 2 * n, 120, lambda: f"landed {lake_rows(settings).num_rows}")
     finally:
         for p in procs:
             p.send_signal(signal.SIGTERM)
-        logs = [p.communicate(timeout=30)[1] for p in procs]
+        for p, t in zip(procs, tails, strict=True):
+            p.wait(60)
+            t.join(30)
+    logs = ["".join(out) for out in lines]
     assert [p.returncode for p in procs] == [0, 0], logs
     keys = offsets_of(lake_rows(settings))
     assert len(keys) == len(set(keys)) == 2 * n  # nothing twice, nothing missing
@@ -288,14 +298,14 @@ def test_broker_down_for_10s_and_restarted_empty(data_dir, monkeypatch):
         produce(own.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(100)], 2)
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
-        _wait(lambda: lake_rows(settings).num_rows == 100, 30)
+        _wait(lambda: lake_rows(settings).num_rows == 100, 120)
         broker.stop(own)
         time.sleep(10)
         assert thread.is_alive() and not errors
         broker.start(own)
         make_topic(own.bootstrap, topic, 2)
         produce(own.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(100, 140)], 2)
-        _wait(lambda: lake_rows(settings).num_rows == 140, 60)
+        _wait(lambda: lake_rows(settings).num_rows == 140, 120)
         stop.set()
         thread.join(30)
         assert not errors, errors
@@ -309,6 +319,11 @@ def test_broker_down_for_10s_and_restarted_empty(data_dir, monkeypatch):
     audits = audit_lake(settings, ["web_events"])
     assert all(a.ok for a in audits.values())
     assert sum(a.messages for k, a in audits.items() if k[2] == 1) == 40
+
+
+def _tail(stream, out: list[str]) -> None:
+    for line in stream:
+        out.append(line)
 
 
 def _wait(cond, timeout_s: float, state=lambda: "") -> None:
@@ -347,8 +362,10 @@ def test_restart_replays_the_newest_range_without_rewriting_or_splitting_it(topi
     lost.unlink()  # as if the ingester died between the two renames of that flush
 
     produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(300, 320)], 1)
+    new_range = lost.parent.parent / "date=2024-05-01" / f"{topic}+0+300-319.parquet"
     with KafkaIngester(settings, ["web_events"], consumer_config={"max_poll_records": 50}) as ing:
-        for _ in range(40):
+        deadline = time.monotonic() + 120
+        while not new_range.exists() and time.monotonic() < deadline:
             ing.poll_once(0.1)
             ing.flush()
     names = sorted(p.name for p, _ in kafka_files([settings.lake_dir / "web_events"]))

@@ -198,9 +198,10 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
         con.execute("delete from fct_app_sessions where session_date = '2023-03-03'")
         con.execute("update fct_app_active_user_days set interaction_count = 0 where activity_date = '2023-03-02'")
     backfill = f"{{{no_lookback}, backfill_start: 2023-03-02, backfill_end: 2023-03-03}}"
-    run_dbt_subprocess(incremental_dir, "run", "--select", SELECT, "--vars", backfill)
+    said = run_dbt_subprocess(incremental_dir, "run", "--select", SELECT, "--vars", backfill).stdout
     for model in INCREMENTAL:
         assert processed_days(target, model) == {"2023-03-02", "2023-03-03"}
+        assert f"{model}: backfill rebuilds 2023-03-02..2023-03-03 (2 days)" in said, said[-3000:]
     assert marts(incremental_dir) == full
 
     # The marts follow the documented rules, checked against a plain-Python computation.
