@@ -31,7 +31,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError, OffsetOutOfRangeError
 
-from .config import TOPIC_SOURCES, Settings
+from .config import TOPIC_SOURCES, Settings, kafka_unreachable
 from .kafka_batch import decode_batch
 from .kafka_decode import DEFAULT_MAX_MESSAGE_BYTES
 from .kafka_names import file_stem, resume_points
@@ -186,7 +186,10 @@ class KafkaIngester:
         config = {**settings.kafka_client_config(), **CONSUMER_TUNING, **(consumer_config or {})}
         if group:
             config = {**config, **GROUP_TUNING, "group_id": group}
-        self.consumer = KafkaConsumer(**config)
+        try:
+            self.consumer = KafkaConsumer(**config)
+        except (KafkaError, OSError) as exc:
+            raise kafka_unreachable(settings, exc) from None
         if group:
             self.consumer.subscribe(topics=list(self.specs), listener=_Rebalance(self))
 
