@@ -79,17 +79,26 @@ class Pipeline:
         return env
 
     def airflow(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(AIRFLOW), *args], env=self.env(**env), cwd=self.home, capture_output=True,
-                              text=True, stdin=subprocess.DEVNULL)
+        """Run the Airflow CLI; its output (task logs included, in order) is in `stdout`."""
+        return subprocess.run([str(AIRFLOW), *args], env=self.env(**env), cwd=self.home, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
 
     def dags_test(self, **env: str) -> Run:
+        before = self._run()
         proc = self.airflow("dags", "test", DAG_ID, LOGICAL_DATE, **env)
+        run_id, state = self._run()
+        assert run_id != before[0], f"no DAG run was created:\n{proc.stdout[-6000:]}"
         with sqlite3.connect(self.db) as db:
-            run_id, state = db.execute("select run_id, state from dag_run where dag_id = ? order by id desc limit 1",
-                                       [DAG_ID]).fetchone()
             tasks = dict(db.execute("select task_id, state from task_instance where dag_id = ? and run_id = ?",
                                     [DAG_ID, run_id]).fetchall())
-        return Run(run_id, state, tasks, proc.stdout + proc.stderr)
+        return Run(run_id, state, tasks, proc.stdout)
+
+    def _run(self) -> tuple[str | None, str | None]:
+        """Id and state of the interval's run (`dags test` of the same date replaces the previous run)."""
+        with sqlite3.connect(self.db) as db:
+            row = db.execute("select run_id, state from dag_run where dag_id = ? order by id desc limit 1",
+                             [DAG_ID]).fetchone()
+        return row or (None, None)
 
     def generate(self, start: str, end: str, seed: int) -> None:
         subprocess.run([str(REPO / ".venv" / "bin" / "pulse"), "generate", "watch_events", "--start", start,
@@ -191,7 +200,7 @@ def test_failing_dbt_test_stops_the_load(pipeline: Pipeline, tmp_path: Path):
         "-- Fails whenever the mart has rows: the Airflow test's stand-in for a failing data test.\n"
         "select * from {{ ref('fct_sessions_per_user_day') }}\n")
 
-    run = pipeline.dags_test(PULSE_PROJECT_DIR=str(project))
+    run = pipeline.dags_test(PULSE_PROJECT_DIR=str(project), PULSE_VENV=str(REPO / ".venv"))
 
     assert run.state == "failed", run.explain()
     failed = [task for task, state in run.tasks.items() if state == "failed"]
@@ -229,7 +238,7 @@ def test_rerunning_the_load_of_the_same_interval_loads_nothing(pipeline: Pipelin
 
     proc = pipeline.airflow("tasks", "test", DAG_ID, "load_marts", LOGICAL_DATE)
 
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert proc.returncode == 0, proc.stdout[-6000:]
     for mart in MARTS:
-        assert f"load: {mart.name}: nothing changed in" in proc.stdout + proc.stderr
+        assert f"load: {mart.name}: nothing changed in" in proc.stdout
     assert pipeline.serving() == serving and pipeline.loads() == loads
