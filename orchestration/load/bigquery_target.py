@@ -41,6 +41,7 @@ def make_client(project: str | None, location: str | None, credentials_file: str
         from google.oauth2 import service_account
 
         credentials = service_account.Credentials.from_service_account_file(credentials_file)
+        project = project or credentials.project_id
     return bigquery.Client(project=project, location=location, credentials=credentials)
 
 

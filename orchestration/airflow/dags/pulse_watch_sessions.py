@@ -34,7 +34,7 @@ from cosmos.constants import ExecutionMode, InvocationMode, LoadMode, TestBehavi
 # The project: by default the checkout this file lives in (orchestration/airflow/dags/ of it).
 PROJECT_DIR = Path(os.environ.get("PULSE_PROJECT_DIR") or Path(__file__).resolve().parents[3])
 VENV_BIN = Path(os.environ.get("PULSE_VENV") or PROJECT_DIR / ".venv") / "bin"
-DATA_DIR = Path(os.environ.get("PULSE_DATA_DIR") or PROJECT_DIR / "data").absolute()
+DATA_DIR = PROJECT_DIR / os.environ.get("PULSE_DATA_DIR", "data")  # relative: to the project, as for `pulse`
 # One setting moves the dbt models to another target of profiles.yml (e.g. `spark`).
 DBT_TARGET = os.environ.get("PULSE_DBT_TARGET", "dev")
 BIGQUERY_CONN_ID = os.environ.get("PULSE_BIGQUERY_CONN_ID", "pulse_bigquery")

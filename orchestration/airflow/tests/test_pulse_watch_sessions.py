@@ -9,6 +9,7 @@ loaded; the rerun after that fix replaces exactly the changed days; rerunning th
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -238,7 +239,23 @@ def test_rerunning_the_load_of_the_same_interval_loads_nothing(pipeline: Pipelin
 
     proc = pipeline.airflow("tasks", "test", DAG_ID, "load_marts", LOGICAL_DATE)
 
-    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert proc.returncode == 0 and "load failed" not in proc.stdout, proc.stdout[-6000:]
     for mart in MARTS:
         assert f"load: {mart.name}: nothing changed in" in proc.stdout
+    assert pipeline.serving() == serving and pipeline.loads() == loads
+
+
+def test_a_bigquery_connection_switches_the_load_to_bigquery(pipeline: Pipeline, tmp_path: Path):
+    serving, loads = pipeline.serving(), pipeline.loads()
+    key = tmp_path / "missing-key.json"  # no BigQuery here: the load must get as far as its credentials
+    connection = json.dumps({"conn_type": "google_cloud_platform",
+                             "extra": {"project": "my-project", "dataset": "pulse", "key_path": str(key)}})
+
+    proc = pipeline.airflow("tasks", "test", DAG_ID, "load_marts", LOGICAL_DATE,
+                            AIRFLOW_CONN_PULSE_BIGQUERY=connection)
+
+    # `tasks test` exits 0 whatever the task did: the task's own failure line is the evidence.
+    reason = f"load failed: load: error: FileNotFoundError: [Errno 2] No such file or directory: '{key}'"
+    assert reason in proc.stdout, proc.stdout[-6000:]
+    assert "--to bigquery --bigquery-dataset pulse --bigquery-project my-project" in proc.stdout.replace("', '", " ")
     assert pipeline.serving() == serving and pipeline.loads() == loads
