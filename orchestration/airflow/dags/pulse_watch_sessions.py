@@ -51,14 +51,14 @@ def load_marts() -> None:
     command = [str(VENV_BIN / "python"), "-m", "orchestration.load", "--dbt-target", DBT_TARGET,
                "--run-id", context["run_id"]]
     with tempfile.TemporaryDirectory(prefix="pulse-load-") as tmp:
-        command += _bigquery_arguments(Path(tmp))
+        command += _target_arguments(Path(tmp))
         result = SubprocessHook().run_command(command, env={**os.environ, **PROJECT_ENV}, cwd=str(PROJECT_DIR))
     if result.exit_code != 0:
         raise AirflowException(f"load failed: {result.output}")
 
 
-def _bigquery_arguments(tmp: Path) -> list[str]:
-    """`--to bigquery ...` from the connection's extras (the google provider's names), or [] without one."""
+def _target_arguments(tmp: Path) -> list[str]:
+    """`--to bigquery ...` from the connection's extras (the google provider's names); `--to duckdb` without one."""
     try:
         conn = BaseHook.get_connection(BIGQUERY_CONN_ID)
     except AirflowNotFoundException:
