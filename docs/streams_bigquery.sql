@@ -23,27 +23,31 @@ partition by stream_date
 cluster by user_id, program_id
 options (description = 'One row per watch stream; a stream ends after 60 s without a heartbeat for its session_id');
 
--- Loading (task 4): append-only would double streams that were still open or that a late
--- heartbeat changed. Each cycle's changed rows are the streams of the sessions that got new
--- heartbeats or still had an open stream (the rows with last_ingested_at > the previous load, or
--- the Parquet export): load them into `pulse.fct_streams_changes` (WRITE_TRUNCATE), then replace
--- those sessions' streams from their earliest changed stream on, exactly as the dbt
--- `replace_windows` strategy does:
+create table if not exists `pulse.fct_sessions_per_user_day` (
+    user_day_id string not null options (description = 'Key: hash of user_id and activity_date'),
+    user_id string not null options (description = 'User identifier'),
+    activity_date date not null options (description = 'UTC day the sessions started'),
+    sessions_started int64 not null options (description = 'Sessions (distinct session_ids) the user started that day'),
+    streams_in_sessions int64 not null options (description = 'Streams in those sessions'),
+    watch_seconds float64 not null options (description = 'Sum of those streams durations, seconds'),
+    sessions_open int64 not null options (description = 'Of those sessions, how many still have an open stream')
+)
+partition by activity_date
+cluster by user_id
+options (description = 'Sessions per user per day; a session is one session_id, counted on the day it started');
+
+-- Loading (task 4): per day partition, replace, never append. Append-only would double streams
+-- that were still open or that a late heartbeat changed. The Airflow DAG's load
+-- (`python -m orchestration.load --to bigquery`, docs/orchestration.md) finds the days whose rows
+-- changed since its last load and, for each, runs a load job of that day's rows (Parquet) into
+-- the partition decorator with WRITE_TRUNCATE, which replaces exactly that day atomically:
+--   bq load --source_format=PARQUET --replace 'pulse.fct_streams$20240501' fct_streams-20240501.parquet
+-- A day with no rows any more is deleted. The same replace in SQL, from a table holding the day:
 begin transaction;
 
-delete from `pulse.fct_streams` as target
-where exists (
-    select 1
-    from (
-        select session_id, min(first_event_time) as replace_from
-        from `pulse.fct_streams_changes`
-        group by session_id
-    ) as windows
-    where windows.session_id = target.session_id
-        and target.first_event_time >= windows.replace_from
-);
+delete from `pulse.fct_streams` where stream_date = @day;
 
 insert into `pulse.fct_streams`
-select * from `pulse.fct_streams_changes`;
+select * from `pulse.fct_streams_day`;
 
 commit transaction;

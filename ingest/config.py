@@ -64,6 +64,12 @@ class Settings:
         return {"bootstrap_servers": self.bootstrap, **self.kafka_security}
 
 
+def kafka_unreachable(settings: Settings, exc: Exception) -> RuntimeError:
+    """The one-line error for a broker that cannot be reached (producers and the ingester alike)."""
+    hint = "start one with `pulse broker start`" if settings.uses_embedded_broker else "check KAFKA_BOOTSTRAP_SERVERS"
+    return RuntimeError(f"cannot reach Kafka at {settings.bootstrap} ({type(exc).__name__}: {exc}); {hint}")
+
+
 # Environment variable -> kafka-python client option, for real clusters.
 _SECURITY_ENV = {
     "KAFKA_SECURITY_PROTOCOL": "security_protocol",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import Settings
+from ..config import Settings, kafka_unreachable
 
 M32 = np.uint64(0xFFFFFFFF)
 _M = np.uint64(0x5BD1E995)
@@ -107,11 +107,6 @@ def chunk_size(rate: float | None, burst: float | None) -> int:
     if burst:
         size = min(size, int(burst))
     return max(1, min(size, 500))
-
-
-def kafka_unreachable(settings: Settings, exc: Exception) -> RuntimeError:
-    hint = "start one with `pulse broker start`" if settings.uses_embedded_broker else "check KAFKA_BOOTSTRAP_SERVERS"
-    return RuntimeError(f"cannot reach Kafka at {settings.bootstrap} ({type(exc).__name__}: {exc}); {hint}")
 
 
 def ensure_topic(settings: Settings, topic: str, partitions: int) -> None:

@@ -1,0 +1,1 @@
+"""Orchestration of pulse's batch pipelines: the Airflow DAG and the warehouse loads it runs."""
