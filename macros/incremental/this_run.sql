@@ -3,16 +3,27 @@
     runs, so its compiled SQL does not change between runs. -#}
 
 {#- One bound of the calling model for this run, as a scalar subquery: landed_after,
-    landed_through, closed_after, closed_through, backfill_from or backfill_through. -#}
-{% macro this_run(bound) -%}
-    (select {{ bound }} from {{ source('pulse_run', 'run_bounds') }} where model_name = '{{ model.name }}')
+    landed_through, closed_after, closed_through, backfill_from or backfill_through.
+    `for_model`: the bounds of another (incremental) model, for a view or per-run table that
+    prepares its input. -#}
+{% macro this_run(bound, for_model=none) -%}
+    (select {{ bound }} from {{ source('pulse_run', 'run_bounds') }} where model_name = '{{ for_model or current_model_name() }}')
+{%- endmacro %}
+
+{#- The model being rendered; in a unit test, the model it tests. -#}
+{% macro current_model_name() -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {{ return(model.tested_node_unique_id.split('.')[-1]) }}
+    {%- endif -%}
+    {{ return(model.name) }}
 {%- endmacro %}
 
 {#- A predicate keeping the rows landed in this run's window. On a first run or a full refresh the
-    model reads everything landed up to this run's start. -#}
-{% macro landed_this_run(column) -%}
-    {%- if is_incremental() -%}
-        {{ column }} > {{ this_run('landed_after') }} and {{ column }} <= {{ this_run('landed_through') }}
+    model reads everything landed up to this run's start (a model new to the manifest has
+    landed_after 1970, so `for_model` needs no such case). -#}
+{% macro landed_this_run(column, for_model=none) -%}
+    {%- if for_model is not none or is_incremental() -%}
+        {{ column }} > {{ this_run('landed_after', for_model) }} and {{ column }} <= {{ this_run('landed_through', for_model) }}
     {%- else -%}
         {{ column }} <= {{ this_run('landed_through') }}
     {%- endif -%}

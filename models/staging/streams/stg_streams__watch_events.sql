@@ -19,6 +19,7 @@ normalised as (
         session_id,
         nullif(replace(replace(lower(trim(device)), ' ', '_'), '-', '_'), '') as device,
         event_time,
+        date as lake_date,
         _ingested_at
     from source
 
@@ -33,11 +34,12 @@ deduplicated as (
         session_id,
         device,
         event_time,
+        lake_date,
         count(*) as copies_landed,
         min(_ingested_at) as first_ingested_at,
         max(_ingested_at) as last_ingested_at
     from normalised
-    group by user_id, program_id, start_time, session_id, device, event_time
+    group by user_id, program_id, start_time, session_id, device, event_time, lake_date
 
 ),
 
@@ -69,6 +71,7 @@ select
     coalesce(device, 'unknown') as device,
     event_time,
     cast(event_time as date) as event_date,
+    lake_date,
     quality_issue,
     coalesce(quality_issue not in ('missing_program_id', 'event_before_start'), true) as is_valid,
     copies_landed,
