@@ -1,0 +1,39 @@
+-- Grain: one row per minute that fct_campaign_views_minute (re)computes and whose report folder
+-- it rewrites in this run (docs/incremental.md; bounds: fct_campaign_views_minute's).
+-- Event-time rule: a minute is closed once its end + `campaign_view_lateness_seconds` has passed
+-- on the view_log arrival clock: live, the clock up to which the loop has landed everything the
+-- broker held (bounds closed_through); in batch runs (no clock) every minute with data is closed.
+-- A closed minute is (re)computed when it closes, and again whenever one of its views lands later
+-- (a correction: its on-time arrival makes it count, so the minute's report is rewritten).
+-- A view, evaluated when the mart and its report hook run.
+with
+
+views as (
+
+    select minute_timestamp, minute_closed_at, last_ingested_at
+    from {{ ref('int_campaign_views_deduplicated') }}
+
+),
+
+-- The arrival clock's bounds moved back by the lateness: a minute that closed at or before
+-- closes_through is closed now; one that closed after closes_after closed in this run.
+bounds as (
+
+    {%- set lateness = -var('campaign_view_lateness_seconds') %}
+    select
+        {{ dbt.dateadd('second', lateness, "coalesce(" ~ this_run('closed_after', for_model='fct_campaign_views_minute')
+            ~ ", cast('1970-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as closes_after,
+        {{ dbt.dateadd('second', lateness, "coalesce(" ~ this_run('closed_through', for_model='fct_campaign_views_minute')
+            ~ ", " ~ far_future() ~ ")") }} as closes_through
+
+)
+
+select distinct views.minute_timestamp
+from views
+cross join bounds
+where
+    views.minute_closed_at <= bounds.closes_through
+    and (
+        views.minute_closed_at > bounds.closes_after
+        or {{ landed_this_run('views.last_ingested_at', for_model='fct_campaign_views_minute') }}
+    )
