@@ -170,7 +170,15 @@ select
     ) as landed_after,
     cast({{ utc_now() }} as {{ dbt.type_timestamp() }}) as landed_through,
     previous.closed_through as closed_after,
+    {%- if live %}
+    -- live: a source the loop has no clock for yet closes nothing
+    case
+        when models.clock_source is not null
+            then coalesce(clock.arrived_through, cast('1970-01-01' as {{ dbt.type_timestamp() }}))
+    end as closed_through,
+    {%- else %}
     clock.arrived_through as closed_through,
+    {%- endif %}
     {{ "cast('" ~ backfill[0] ~ "' as date)" if backfill else 'cast(null as date)' }} as backfill_from,
     {{ "cast('" ~ backfill[1] ~ "' as date)" if backfill else 'cast(null as date)' }} as backfill_through
 from models

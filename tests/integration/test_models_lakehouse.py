@@ -210,7 +210,8 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
     with duckdb.connect(str(incremental_dir / "warehouse.duckdb")) as con:
         con.execute("delete from marts.fct_app_interactions where interaction_date in ('2023-03-02', '2023-03-03')")
         con.execute("delete from marts.fct_app_sessions where session_date = '2023-03-03'")
-        con.execute("update marts.fct_app_active_user_days set interaction_count = 0 where activity_date = '2023-03-02'")
+        con.execute("update marts.fct_app_active_user_days set interaction_count = 0 "
+                    "where activity_date = '2023-03-02'")
     mark_rows(incremental_dir)
     backfill = f"{{{no_lookback}, backfill_start: 2023-03-02, backfill_end: 2023-03-03}}"
     run_dbt_subprocess(incremental_dir, "run", "--select", SELECT, "--vars", backfill)
@@ -221,7 +222,8 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
     # The marts follow the documented rules, checked against a plain-Python computation.
     dau, session_count, session_seconds = oracle(rows)
     with duckdb.connect(str(full_dir / "warehouse.duckdb"), read_only=True) as con:
-        daily = dict(con.execute("select activity_date, daily_active_users from marts.fct_daily_active_users").fetchall())
+        daily = dict(con.execute("select activity_date, daily_active_users "
+                                 "from marts.fct_daily_active_users").fetchall())
         got = con.execute("select count(*), sum(duration_seconds) from marts.fct_app_sessions").fetchone()
         ghost = con.execute("select country, is_inferred from marts.dim_users where user_id = 'ghost'").fetchone()
         u003 = con.execute("select country, join_date from marts.dim_users where user_id = 'u003'").fetchone()

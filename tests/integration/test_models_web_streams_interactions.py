@@ -178,7 +178,8 @@ def test_incremental_runs_with_late_events_equal_a_full_refresh(tmp_path, data_d
     with duckdb.connect(str(full_dir / "warehouse.duckdb"), read_only=True) as con:
         bridged = con.execute("select event_count from marts.fct_web_sessions where user_id = 'bridge'").fetchall()
         streams = con.execute("select heartbeat_count from marts.fct_streams where session_id = 'bridge'").fetchall()
-        excluded = con.execute("select sum(event_count) from marts.fct_watch_events_quality where is_excluded").fetchone()
+        excluded = con.execute("select sum(event_count) from marts.fct_watch_events_quality "
+                               "where is_excluded").fetchone()
     assert bridged == [(3,)] and streams == [(6,)]
     assert excluded[0] >= 2 + 3  # the quarantined and the early record, plus at least the duplicates
     # Before the late events, the bridged session and stream were two each.

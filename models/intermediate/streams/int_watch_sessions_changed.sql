@@ -1,7 +1,9 @@
 -- Grain: one row per watch session with heartbeats landed in int_watch_streams' window this run
 -- (docs/incremental.md), with the event time of its earliest such heartbeat. Read by
--- int_watch_streams on its incremental runs; ephemeral: inlined there, whatever the selection.
-{{ config(materialized='ephemeral') }}
+-- int_watch_streams on its incremental runs; a view, evaluated when that model runs. It reads the
+-- lake directly: the landing filter must reach the Parquet scan, which staging's dedup would stop.
+-- depends_on: {{ ref('stg_streams__watch_events') }}
+{{ config(tags=['realtime']) }}
 
 select
     session_id,
