@@ -47,7 +47,7 @@ tails as (
         changed.first_new_time,
         stored.user_id, stored.program_id, stored.start_time, stored.device,
         stored.first_event_time, stored.last_event_time,
-        stored.heartbeat_count, stored.flagged_event_count, stored.last_ingested_at,
+        stored.heartbeat_count, stored.flagged_event_count, stored.last_arrived_at, stored.last_ingested_at,
         coalesce(
             count(*) over (partition by changed.session_id) = 1
             and changed.first_new_time > stored.last_event_time
@@ -92,6 +92,7 @@ events as (
         events.event_time as first_event_time,
         1 as heartbeat_count,
         case when events.quality_issue is null then 0 else 1 end as flagged_event_count,
+        events.last_arrived_at,
         events.last_ingested_at
     from {{ ref('stg_streams__watch_events') }} as events
     {%- if is_incremental() %}
@@ -111,7 +112,7 @@ events as (
 
     select
         session_id, user_id, program_id, start_time, device,
-        last_event_time, first_event_time, heartbeat_count, flagged_event_count, last_ingested_at
+        last_event_time, first_event_time, heartbeat_count, flagged_event_count, last_arrived_at, last_ingested_at
     from tails
     where appends
     {%- endif %}
@@ -135,6 +136,7 @@ streams as (
         max(event_time) as last_event_time,
         sum(heartbeat_count) as heartbeat_count,
         sum(flagged_event_count) as flagged_event_count,
+        max(last_arrived_at) as last_arrived_at,
         max(last_ingested_at) as last_ingested_at
     from streamed
     group by session_id, session_number
@@ -154,5 +156,6 @@ select
     cast(first_event_time as date) as stream_date,
     cast(heartbeat_count as bigint) as heartbeat_count,
     cast(flagged_event_count as bigint) as flagged_event_count,
+    last_arrived_at,
     last_ingested_at
 from streams

@@ -1,10 +1,10 @@
 -- Grain: one row per watch stream (int_watch_streams) with whether it is still open.
 -- Event-time rule: a stream is open while its last heartbeat is within `stream_timeout_seconds`
--- (60 s) of the watermark: the newest valid heartbeat in the lake (event time, so replays and
--- backfills give the same answer and a stalled ingester closes nothing), or, in the live loop,
--- the later arrival clock of the watch_events topic (everything the broker held up to then has
--- landed), so the last streams close when the source goes quiet. Consumers of finished streams
--- take `not is_open`. A view: `is_open` follows every run's watermark without rewriting rows.
+-- (60 s) of the watermark: the newest valid heartbeat time in the lake (event time, so replays
+-- and backfills give the same answer and a stalled ingester closes nothing), carried on in the
+-- live loop by the watch_events arrival clock for as long as the topic has been quiet since the
+-- newest heartbeat arrived, so the last streams close when the source goes quiet. Consumers of
+-- finished streams take `not is_open`. A view: `is_open` follows every run's watermark.
 {{ config(materialized='view', tags=['realtime'], post_hook="{{ export_parquet() }}") }}
 
 with
@@ -15,14 +15,24 @@ streams as (
 
 ),
 
+newest as (
+
+    select max(last_event_time) as event_time, max(last_arrived_at) as arrived_at from streams
+
+),
+
 watermark as (
 
     select
         greatest(
-            max(last_event_time),
-            {{ this_run('closed_through', for_model='int_watch_streams') }}
+            newest.event_time,
+            {{ dbt.dateadd(
+                'second',
+                dbt.datediff('newest.arrived_at', this_run('closed_through', for_model='int_watch_streams'), 'second'),
+                'newest.event_time',
+            ) }}
         ) as watermark
-    from streams
+    from newest
 
 )
 

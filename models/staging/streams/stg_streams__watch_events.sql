@@ -20,6 +20,7 @@ normalised as (
         nullif(replace(replace(lower(trim(device)), ' ', '_'), '-', '_'), '') as device,
         event_time,
         date as lake_date,
+        _kafka_timestamp,
         _ingested_at
     from source
 
@@ -36,6 +37,7 @@ deduplicated as (
         event_time,
         lake_date,
         count(*) as copies_landed,
+        max(_kafka_timestamp) as last_arrived_at,
         min(_ingested_at) as first_ingested_at,
         max(_ingested_at) as last_ingested_at
     from normalised
@@ -76,6 +78,7 @@ select
     coalesce(quality_issue not in ('missing_program_id', 'event_before_start'), true) as is_valid,
     copies_landed,
     copies_landed - 1 as duplicates_removed,
+    last_arrived_at,
     first_ingested_at,
     last_ingested_at
 from flagged
