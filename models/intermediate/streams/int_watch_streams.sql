@@ -94,7 +94,7 @@ events as (
         case when events.quality_issue is null then 0 else 1 end as flagged_event_count,
         events.last_arrived_at,
         events.last_ingested_at
-    from {{ ref('stg_streams__watch_events') }} as events
+    from {{ ref('int_watch_events_classified') }} as events
     {%- if is_incremental() %}
     inner join recompute_windows
         on
