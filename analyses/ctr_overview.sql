@@ -32,16 +32,16 @@ not_counted as (
 )
 
 select
-    'CTR ' || platform || ' ' || cast(activity_date as varchar) || ' (GMT-3)' as metric,
-    cast(purchases as varchar) || ' purchases / ' || cast(product_views as varchar) || ' product views = '
-    || coalesce(printf('%.4f', purchases / nullif(product_views, 0)), 'n/a') as answer
+    'CTR ' || platform || ' ' || cast(activity_date as {{ dbt.type_string() }}) || ' (GMT-3)' as metric,
+    cast(purchases as {{ dbt.type_string() }}) || ' purchases / ' || cast(product_views as {{ dbt.type_string() }}) || ' product views = '
+    || coalesce({{ format_decimal('purchases / nullif(product_views, 0)', 4) }}, 'n/a') as answer
 from per_platform_day
 
 union all
 
 select
     'Order products not counted as purchases: ' || excluded_reason as metric,
-    cast(order_products as varchar) as answer
+    cast(order_products as {{ dbt.type_string() }}) as answer
 from not_counted
 
 order by metric

@@ -19,7 +19,12 @@ minute_windows as (
 
 by_type as (
 
-    select string_agg(interaction_type || ' ' || cast(interaction_count as varchar), ', ') as counts
+    select
+        {{ dbt.listagg(
+            "interaction_type || ' ' || cast(interaction_count as " ~ dbt.type_string() ~ ")",
+            "', '",
+            "order by interaction_count desc, interaction_type",
+        ) }} as counts
     from (
         select
             interaction_type,
@@ -27,7 +32,6 @@ by_type as (
         from {{ ref('fct_interactions_per_minute') }}
         where interaction_type != 'all'
         group by interaction_type
-        order by interaction_count desc
     ) as type_totals
 
 ),
@@ -36,7 +40,7 @@ extremes as (
 
     select
         extreme,
-        string_agg(item_id, ', ' order by item_id) as items,
+        {{ dbt.listagg('item_id', "', '", 'order by item_id') }} as items,
         min(interaction_count) as interaction_count,
         count(*) as item_count
     from {{ ref('fct_interaction_item_extremes') }}
@@ -47,8 +51,8 @@ extremes as (
 select
     1 as question_number,
     'Average number of interactions per user?' as question,
-    cast(round(avg_interactions_per_user, 2) as varchar) || ' (' || cast(interaction_count as varchar)
-    || ' interactions, ' || cast(user_count as varchar) || ' users)' as answer
+    cast(round(avg_interactions_per_user, 2) as {{ dbt.type_string() }}) || ' (' || cast(interaction_count as {{ dbt.type_string() }})
+    || ' interactions, ' || cast(user_count as {{ dbt.type_string() }}) || ' users)' as answer
 from overview
 
 union all
@@ -56,8 +60,8 @@ union all
 select
     2 as question_number,
     'Average interactions per user within a minute window?' as question,
-    cast(round(avg_per_user_per_minute, 2) as varchar) || ' on average; busiest minute '
-    || cast(busiest_minute_count as varchar) || ' interactions' as answer
+    cast(round(avg_per_user_per_minute, 2) as {{ dbt.type_string() }}) || ' on average; busiest minute '
+    || cast(busiest_minute_count as {{ dbt.type_string() }}) || ' interactions' as answer
 from minute_windows
 
 union all
@@ -65,7 +69,7 @@ union all
 select
     3 as question_number,
     'Which item has the most interactions?' as question,
-    items || ' (' || cast(interaction_count as varchar) || ' interactions)' as answer
+    items || ' (' || cast(interaction_count as {{ dbt.type_string() }}) || ' interactions)' as answer
 from extremes
 where extreme = 'max'
 
@@ -75,9 +79,9 @@ select
     4 as question_number,
     'Which item has the fewest interactions?' as question,
     case
-        when item_count > 5 then cast(item_count as varchar) || ' items tie'
+        when item_count > 5 then cast(item_count as {{ dbt.type_string() }}) || ' items tie'
         else items
-    end || ' (' || cast(interaction_count as varchar) || ' interactions)' as answer
+    end || ' (' || cast(interaction_count as {{ dbt.type_string() }}) || ' interactions)' as answer
 from extremes
 where extreme = 'min'
 
