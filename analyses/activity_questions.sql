@@ -114,10 +114,10 @@ union all
 select
     2 as question_number,
     'Daily active users (DAU)' as question,
-    'average ' || cast(round(dau.avg_dau, 1) as {{ dbt.type_string() }}) || ' per day over ' || cast(dau.day_count as {{ dbt.type_string() }})
-    || ' days (' || cast(dau.first_day as {{ dbt.type_string() }}) || ' .. ' || cast(dau.last_day as {{ dbt.type_string() }}) || '); min '
-    || cast(dau.min_dau as {{ dbt.type_string() }}) || ', max ' || cast(dau.max_dau as {{ dbt.type_string() }}) || ' on '
-    || cast(peak_day.activity_date as {{ dbt.type_string() }}) as answer
+    'average ' || cast(round(dau.avg_dau, 1) as string) || ' per day over ' || cast(dau.day_count as string)
+    || ' days (' || cast(dau.first_day as string) || ' .. ' || cast(dau.last_day as string) || '); min '
+    || cast(dau.min_dau as string) || ', max ' || cast(dau.max_dau as string) || ' on '
+    || cast(peak_day.activity_date as string) as answer
 from dau
 cross join peak_day
 
@@ -126,12 +126,12 @@ union all
 select
     3 as question_number,
     'Monthly active users (MAU, calendar month)' as question,
-    'average ' || cast(round(months.avg_mau, 1) as {{ dbt.type_string() }}) || ' over '
+    'average ' || cast(round(months.avg_mau, 1) as string) || ' over '
     || case
-        when months.complete_month_count > 0 then cast(months.complete_month_count as {{ dbt.type_string() }}) || ' complete'
-        else cast(months.month_count as {{ dbt.type_string() }}) || ' (partly covered)'
+        when months.complete_month_count > 0 then cast(months.complete_month_count as string) || ' complete'
+        else cast(months.month_count as string) || ' (partly covered)'
     end
-    || ' months; max ' || cast(months.max_mau as {{ dbt.type_string() }}) as answer
+    || ' months; max ' || cast(months.max_mau as string) as answer
 from months
 
 union all
@@ -139,9 +139,9 @@ union all
 select
     4 as question_number,
     'MAU, rolling 28 / 30 days, and stickiness' as question,
-    cast(latest_rolling.mau_28d as {{ dbt.type_string() }}) || ' / ' || cast(latest_rolling.mau_30d as {{ dbt.type_string() }})
-    || ' in the windows ending ' || cast(latest_rolling.window_end as {{ dbt.type_string() }})
-    || '; average DAU/MAU(30d) ' || cast(round(stickiness.avg_stickiness, 3) as {{ dbt.type_string() }}) as answer
+    cast(latest_rolling.mau_28d as string) || ' / ' || cast(latest_rolling.mau_30d as string)
+    || ' in the windows ending ' || cast(latest_rolling.window_end as string)
+    || '; average DAU/MAU(30d) ' || cast(round(stickiness.avg_stickiness, 3) as string) as answer
 from latest_rolling
 cross join stickiness
 
@@ -159,9 +159,9 @@ union all
 select
     6 as question_number,
     'Average session duration' as question,
-    cast(round(sessions.avg_duration_seconds, 1) as {{ dbt.type_string() }}) || ' s ('
-    || cast(round(sessions.avg_duration_seconds / 60, 1) as {{ dbt.type_string() }}) || ' min) over '
-    || cast(sessions.session_count as {{ dbt.type_string() }}) || ' sessions' as answer
+    cast(round(sessions.avg_duration_seconds, 1) as string) || ' s ('
+    || cast(round(sessions.avg_duration_seconds / 60, 1) as string) || ' min) over '
+    || cast(sessions.session_count as string) || ' sessions' as answer
 from sessions
 
 union all
@@ -169,7 +169,7 @@ union all
 select
     7 as question_number,
     'Actions per session' as question,
-    cast(round(sessions.avg_actions, 2) as {{ dbt.type_string() }}) || ' on average' as answer
+    cast(round(sessions.avg_actions, 2) as string) || ' on average' as answer
 from sessions
 
 union all
@@ -177,9 +177,9 @@ union all
 select
     8 as question_number,
     'Outliers and duplicates' as question,
-    cast(quality.outliers as {{ dbt.type_string() }}) || ' interactions outside 0-2 h excluded, '
-    || cast(quality.duplicates_removed as {{ dbt.type_string() }}) || ' duplicate rows removed, of '
-    || cast(quality.rows_landed as {{ dbt.type_string() }}) || ' landed; ' || cast(quarantined.quarantined_rows as {{ dbt.type_string() }})
+    cast(quality.outliers as string) || ' interactions outside 0-2 h excluded, '
+    || cast(quality.duplicates_removed as string) || ' duplicate rows removed, of '
+    || cast(quality.rows_landed as string) || ' landed; ' || cast(quarantined.quarantined_rows as string)
     || ' unparseable rows quarantined at landing' as answer
 from quality
 cross join quarantined

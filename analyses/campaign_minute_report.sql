@@ -38,16 +38,16 @@ late as (
 )
 
 select
-    'network ' || coalesce(cast(network_id as {{ dbt.type_string() }}), 'unknown') || ' minute '
-    || substr(cast(minute_timestamp as {{ dbt.type_string() }}), 1, 16) || ' UTC' as metric,
-    cast(view_count as {{ dbt.type_string() }}) || ' views, average ' || {{ format_decimal('avg_duration', 2) }} || ' s' as answer
+    'network ' || coalesce(cast(network_id as string), 'unknown') || ' minute '
+    || substr(cast(minute_timestamp as string), 1, 16) || ' UTC' as metric,
+    cast(view_count as string) || ' views, average ' || {{ format_decimal('avg_duration', 2) }} || ' s' as answer
 from latest_minutes
 
 union all
 
 select
     'late views (arrived > {{ var("campaign_view_lateness_seconds") }} s after their minute closed)' as metric,
-    cast(late_views as {{ dbt.type_string() }})
+    cast(late_views as string)
     || coalesce(', the latest ' || {{ format_decimal('latest_by_seconds', 1) }} || ' s after', '') as answer
 from late
 

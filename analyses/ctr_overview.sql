@@ -32,8 +32,8 @@ not_counted as (
 )
 
 select
-    'CTR ' || platform || ' ' || cast(activity_date as {{ dbt.type_string() }}) || ' (GMT-3)' as metric,
-    cast(purchases as {{ dbt.type_string() }}) || ' purchases / ' || cast(product_views as {{ dbt.type_string() }}) || ' product views = '
+    'CTR ' || platform || ' ' || cast(activity_date as string) || ' (GMT-3)' as metric,
+    cast(purchases as string) || ' purchases / ' || cast(product_views as string) || ' product views = '
     || coalesce({{ format_decimal('purchases / nullif(product_views, 0)', 4) }}, 'n/a') as answer
 from per_platform_day
 
@@ -41,7 +41,7 @@ union all
 
 select
     'Order products not counted as purchases: ' || excluded_reason as metric,
-    cast(order_products as {{ dbt.type_string() }}) as answer
+    cast(order_products as string) as answer
 from not_counted
 
 order by metric

@@ -21,7 +21,7 @@ by_type as (
 
     select
         {{ dbt.listagg(
-            "interaction_type || ' ' || cast(interaction_count as " ~ dbt.type_string() ~ ")",
+            "interaction_type || ' ' || cast(interaction_count as string)",
             "', '",
             "order by interaction_count desc, interaction_type",
         ) }} as counts
@@ -51,8 +51,8 @@ extremes as (
 select
     1 as question_number,
     'Average number of interactions per user?' as question,
-    cast(round(avg_interactions_per_user, 2) as {{ dbt.type_string() }}) || ' (' || cast(interaction_count as {{ dbt.type_string() }})
-    || ' interactions, ' || cast(user_count as {{ dbt.type_string() }}) || ' users)' as answer
+    cast(round(avg_interactions_per_user, 2) as string) || ' (' || cast(interaction_count as string)
+    || ' interactions, ' || cast(user_count as string) || ' users)' as answer
 from overview
 
 union all
@@ -60,8 +60,8 @@ union all
 select
     2 as question_number,
     'Average interactions per user within a minute window?' as question,
-    cast(round(avg_per_user_per_minute, 2) as {{ dbt.type_string() }}) || ' on average; busiest minute '
-    || cast(busiest_minute_count as {{ dbt.type_string() }}) || ' interactions' as answer
+    cast(round(avg_per_user_per_minute, 2) as string) || ' on average; busiest minute '
+    || cast(busiest_minute_count as string) || ' interactions' as answer
 from minute_windows
 
 union all
@@ -69,7 +69,7 @@ union all
 select
     3 as question_number,
     'Which item has the most interactions?' as question,
-    items || ' (' || cast(interaction_count as {{ dbt.type_string() }}) || ' interactions)' as answer
+    items || ' (' || cast(interaction_count as string) || ' interactions)' as answer
 from extremes
 where extreme = 'max'
 
@@ -79,9 +79,9 @@ select
     4 as question_number,
     'Which item has the fewest interactions?' as question,
     case
-        when item_count > 5 then cast(item_count as {{ dbt.type_string() }}) || ' items tie'
+        when item_count > 5 then cast(item_count as string) || ' items tie'
         else items
-    end || ' (' || cast(interaction_count as {{ dbt.type_string() }}) || ' interactions)' as answer
+    end || ' (' || cast(interaction_count as string) || ' interactions)' as answer
 from extremes
 where extreme = 'min'
 

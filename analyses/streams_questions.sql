@@ -43,9 +43,9 @@ select
     1 as question_number,
     'When is a stream over, and how long did finished streams last?' as question,
     'After more than {{ var("stream_timeout_seconds") }} s without a heartbeat for its session_id '
-    || '(or a program switch): ' || cast(stream_count as {{ dbt.type_string() }}) || ' finished streams, average '
-    || cast(round(avg_duration, 1) as {{ dbt.type_string() }}) || ' s, longest '
-    || cast(round(max_duration, 1) as {{ dbt.type_string() }}) || ' s' as answer
+    || '(or a program switch): ' || cast(stream_count as string) || ' finished streams, average '
+    || cast(round(avg_duration, 1) as string) || ' s, longest '
+    || cast(round(max_duration, 1) as string) || ' s' as answer
 from finished
 
 union all
@@ -53,7 +53,7 @@ union all
 select
     2 as question_number,
     'Which streams are still ongoing (kept open, not reported)?' as question,
-    cast(stream_count as {{ dbt.type_string() }}) || ' streams with a heartbeat within the timeout of the newest event' as answer
+    cast(stream_count as string) || ' streams with a heartbeat within the timeout of the newest event' as answer
 from still_open
 
 union all
@@ -68,8 +68,8 @@ union all
 select
     4 as question_number,
     'How many sessions per user per day?' as question,
-    'average ' || cast(round(avg_sessions, 2) as {{ dbt.type_string() }}) || ', at most '
-    || cast(max_sessions as {{ dbt.type_string() }}) || ' over ' || cast(user_days as {{ dbt.type_string() }}) || ' user-days' as answer
+    'average ' || cast(round(avg_sessions, 2) as string) || ', at most '
+    || cast(max_sessions as string) || ' over ' || cast(user_days as string) || ' user-days' as answer
 from per_user_day
 
 union all
@@ -77,6 +77,6 @@ union all
 select
     5 as question_number,
     'How much data needed cleaning?' as question,
-    cast(excluded as {{ dbt.type_string() }}) || ' rows left out (invalid, duplicate or quarantined), '
-    || cast(kept_flagged as {{ dbt.type_string() }}) || ' kept with a flag (unknown device, missing start...)' as answer
+    cast(excluded as string) || ' rows left out (invalid, duplicate or quarantined), '
+    || cast(kept_flagged as string) || ' kept with a flag (unknown device, missing start...)' as answer
 from quality

@@ -25,8 +25,8 @@ sessions as (
 select
     1 as question_number,
     'On which day did we observe the most activity?' as question,
-    cast(most_active_day.activity_date as {{ dbt.type_string() }})
-    || ' (' || cast(most_active_day.event_count as {{ dbt.type_string() }}) || ' events)' as answer
+    cast(most_active_day.activity_date as string)
+    || ' (' || cast(most_active_day.event_count as string) || ' events)' as answer
 from most_active_day
 
 union all
@@ -42,7 +42,7 @@ union all
 select
     3 as question_number,
     'What is the highest number of events observed in a session?' as question,
-    cast(max_events_in_session as {{ dbt.type_string() }}) || ' events' as answer
+    cast(max_events_in_session as string) || ' events' as answer
 from sessions
 
 union all
@@ -50,6 +50,6 @@ union all
 select
     4 as question_number,
     'What is the average session duration?' as question,
-    cast(round(avg_session_duration_seconds, 1) as {{ dbt.type_string() }}) || ' s over '
-    || cast(session_count as {{ dbt.type_string() }}) || ' sessions' as answer
+    cast(round(avg_session_duration_seconds, 1) as string) || ' s over '
+    || cast(session_count as string) || ' sessions' as answer
 from sessions

@@ -10,7 +10,10 @@ with
 
 views as (
 
-    select minute_timestamp, minute_closed_at, last_ingested_at
+    select
+        minute_timestamp,
+        minute_closed_at,
+        last_ingested_at
     from {{ ref('int_campaign_views_deduplicated') }}
 
 ),
@@ -20,11 +23,12 @@ views as (
 bounds as (
 
     {%- set lateness = -var('campaign_view_lateness_seconds') %}
+    {%- set closed_after = this_run('closed_after', for_model='fct_campaign_views_minute') %}
+    {%- set closed_through = this_run('closed_through', for_model='fct_campaign_views_minute') %}
     select
-        {{ dbt.dateadd('second', lateness, "coalesce(" ~ this_run('closed_after', for_model='fct_campaign_views_minute')
-            ~ ", cast('1970-01-01' as " ~ dbt.type_timestamp() ~ "))") }} as closes_after,
-        {{ dbt.dateadd('second', lateness, "coalesce(" ~ this_run('closed_through', for_model='fct_campaign_views_minute')
-            ~ ", " ~ far_future() ~ ")") }} as closes_through
+        {{ dbt.dateadd('second', lateness, "coalesce(" ~ closed_after ~ ", " ~ epoch() ~ ")") }} as closes_after,
+        {{ dbt.dateadd('second', lateness, "coalesce(" ~ closed_through ~ ", " ~ far_future() ~ ")") }}
+            as closes_through
 
 )
 

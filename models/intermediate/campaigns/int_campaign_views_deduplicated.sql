@@ -41,11 +41,11 @@ copies as (
 
 {% else %}
 
-copies as (
+    copies as (
 
-    select * from {{ ref('stg_campaigns__views') }}
+        select * from {{ ref('stg_campaigns__views') }}
 
-),
+    ),
 
 {% endif %}
 

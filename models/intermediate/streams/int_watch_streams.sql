@@ -82,37 +82,51 @@ recompute_windows as (
 
 {% endif %}
 
+valid_events as (
+
+    select * from {{ ref('int_watch_events_classified') }}
+    where is_valid
+
+),
+
 -- Heartbeats to stream, each with the weight it carries: itself (1), or, for a stored stream
 -- that is extended, all the heartbeats of that stream.
 events as (
 
     select
-        events.session_id, events.user_id, events.program_id, events.start_time, events.device,
+        events.session_id,
+        events.user_id,
+        events.program_id,
+        events.start_time,
+        events.device,
         events.event_time,
         events.event_time as first_event_time,
         1 as heartbeat_count,
         case when events.quality_issue is null then 0 else 1 end as flagged_event_count,
         events.last_arrived_at,
         events.last_ingested_at
-    from {{ ref('int_watch_events_classified') }} as events
+    from valid_events as events
     {%- if is_incremental() %}
     inner join recompute_windows
         on
             events.session_id = recompute_windows.session_id
             and events.event_time >= recompute_windows.recompute_from
-    {%- endif %}
-    where
-        events.is_valid
-        {%- if is_incremental() %}
-        and {{ event_time_from('events.event_time', '(select min(recompute_from) from recompute_windows)', 'events.lake_date') }}
-        {%- endif %}
-    {%- if is_incremental() %}
+    where {{ event_time_from('events.event_time', '(select min(recompute_from) from recompute_windows)', 'events.lake_date') }}
 
     union all
 
     select
-        session_id, user_id, program_id, start_time, device,
-        last_event_time, first_event_time, heartbeat_count, flagged_event_count, last_arrived_at, last_ingested_at
+        session_id,
+        user_id,
+        program_id,
+        start_time,
+        device,
+        last_event_time,
+        first_event_time,
+        heartbeat_count,
+        flagged_event_count,
+        last_arrived_at,
+        last_ingested_at
     from tails
     where appends
     {%- endif %}

@@ -27,21 +27,32 @@ reported_at as (
 
 ),
 
+{% if is_incremental() %}
+
 previous as (
 
-    {%- if is_incremental() %}
-    select log.minute_timestamp, log.first_reported_at, log.report_writes
+    select
+        log.minute_timestamp,
+        log.first_reported_at,
+        log.report_writes
     from {{ this }} as log
     inner join to_report on log.minute_timestamp = to_report.minute_timestamp
-    {%- else %}
-    select
-        cast(null as {{ dbt.type_timestamp() }}) as minute_timestamp,
-        cast(null as {{ dbt.type_timestamp() }}) as first_reported_at,
-        cast(null as {{ dbt.type_int() }}) as report_writes
-    where 1 = 0
-    {%- endif %}
 
 ),
+
+{% else %}
+
+    previous as (
+
+        select
+            cast(null as {{ dbt.type_timestamp() }}) as minute_timestamp,
+            cast(null as {{ dbt.type_timestamp() }}) as first_reported_at,
+            cast(null as {{ dbt.type_int() }}) as report_writes
+        where 1 = 0
+
+    ),
+
+{% endif %}
 
 minutes as (
 
@@ -56,12 +67,14 @@ minutes as (
 
 ),
 
-views as (
+on_time_views as (
 
-    select views.minute_timestamp, views.landed_at
-    from {{ ref('int_campaign_views_deduplicated') }} as views
-    inner join to_report on views.minute_timestamp = to_report.minute_timestamp
-    where not views.is_late
+    select
+        deduplicated.minute_timestamp,
+        deduplicated.landed_at
+    from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
+    inner join to_report on deduplicated.minute_timestamp = to_report.minute_timestamp
+    where not deduplicated.is_late
 
 )
 
@@ -70,9 +83,9 @@ select
     minutes.first_reported_at,
     minutes.last_reported_at,
     cast(minutes.report_writes as integer) as report_writes,
-    cast(count(views.landed_at) as integer) as on_time_views,
-    cast(sum(case when views.landed_at > minutes.first_reported_at then 1 else 0 end) as integer)
+    cast(count(on_time_views.landed_at) as integer) as on_time_views,
+    cast(sum(case when on_time_views.landed_at > minutes.first_reported_at then 1 else 0 end) as integer)
         as corrected_views
 from minutes
-left join views on minutes.minute_timestamp = views.minute_timestamp
+left join on_time_views on minutes.minute_timestamp = on_time_views.minute_timestamp
 group by minutes.minute_timestamp, minutes.first_reported_at, minutes.last_reported_at, minutes.report_writes

@@ -13,11 +13,15 @@
 
 with
 
+{% if is_incremental() %}
+
 days_this_run as (
 
     {{ lakehouse_days_this_run(ref('fct_app_interactions'), 'interaction_date', 'last_ingested_at') }}
 
 ),
+
+{% endif %}
 
 interactions as (
 

@@ -17,11 +17,15 @@
 
 with
 
+{% if is_incremental() %}
+
 days_this_run as (
 
     {{ lakehouse_days_this_run(source('lakehouse', 'user_interactions'), 'date', '_ingested_at') }}
 
 ),
+
+{% endif %}
 
 landed as (
 

@@ -17,7 +17,10 @@ streams as (
 
 newest as (
 
-    select max(last_event_time) as event_time, max(last_arrived_at) as arrived_at from streams
+    select
+        max(last_event_time) as event_time,
+        max(last_arrived_at) as arrived_at
+    from streams
 
 ),
 
