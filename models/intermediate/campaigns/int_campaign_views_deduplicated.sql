@@ -12,7 +12,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='view_id',
-    on_schema_change='fail',
     tags=['realtime'],
 ) }}
 

@@ -17,7 +17,6 @@
     incremental_strategy='replace_windows',
     unique_key='session_id',
     replace_from_column='first_event_time',
-    on_schema_change='fail',
     tags=['realtime'],
     meta={'clock_source': 'watch_events'},
 ) }}

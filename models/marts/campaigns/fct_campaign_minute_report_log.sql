@@ -9,7 +9,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='minute_timestamp',
-    on_schema_change='fail',
     tags=['realtime'],
 ) }}
 

@@ -8,7 +8,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='activity_minute',
-    on_schema_change='fail',
     tags=['realtime'],
     post_hook="{{ export_parquet(order_by='activity_minute, platform, product') }}",
 ) }}

@@ -7,7 +7,6 @@
     incremental_strategy='delete+insert',
     unique_key='activity_date',
     day_column='activity_date',
-    on_schema_change='fail',
 ) }}
 
 

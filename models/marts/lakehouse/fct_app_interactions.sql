@@ -11,7 +11,6 @@
     incremental_strategy='delete+insert',
     unique_key='interaction_date',
     day_column='interaction_date',
-    on_schema_change='fail',
 ) }}
 
 

@@ -9,7 +9,6 @@
     incremental_strategy='delete+insert',
     unique_key='session_date',
     day_column='session_date',
-    on_schema_change='fail',
 ) }}
 
 

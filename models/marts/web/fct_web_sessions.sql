@@ -12,7 +12,6 @@
     incremental_strategy='replace_windows',
     unique_key='user_id',
     replace_from_column='session_start',
-    on_schema_change='fail',
 ) }}
 
 {%- set gap_seconds = var('web_session_gap_minutes') * 60 %}
