@@ -3,8 +3,6 @@
 -- int_watch_streams on its incremental runs; a view, evaluated when that model runs. It reads the
 -- lake directly: the landing filter must reach the Parquet scan, which staging's dedup would stop.
 -- depends_on: {{ ref('stg_streams__watch_events') }}
-{{ config(tags=['realtime']) }}
-
 select
     session_id,
     min(event_time) as first_new_time
