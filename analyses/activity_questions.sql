@@ -115,10 +115,10 @@ select
     2 as question_number,
     'Daily active users (DAU)' as question,
     coalesce(
-        'average ' || cast(round(dau.avg_dau, 1) as varchar) || ' per day over ' || cast(dau.day_count as varchar)
-        || ' days (' || cast(dau.first_day as varchar) || ' .. ' || cast(dau.last_day as varchar) || '); min '
-        || cast(dau.min_dau as varchar) || ', max ' || cast(dau.max_dau as varchar) || ' on '
-        || cast(peak_day.activity_date as varchar),
+        'average ' || cast(round(dau.avg_dau, 1) as string) || ' per day over ' || cast(dau.day_count as string)
+        || ' days (' || cast(dau.first_day as string) || ' .. ' || cast(dau.last_day as string) || '); min '
+        || cast(dau.min_dau as string) || ', max ' || cast(dau.max_dau as string) || ' on '
+        || cast(peak_day.activity_date as string),
         'none yet (no valid user interactions landed)'
     ) as answer
 from dau
@@ -130,12 +130,12 @@ select
     3 as question_number,
     'Monthly active users (MAU, calendar month)' as question,
     coalesce(
-        'average ' || cast(round(months.avg_mau, 1) as varchar) || ' over '
+        'average ' || cast(round(months.avg_mau, 1) as string) || ' over '
         || case
-            when months.complete_month_count > 0 then cast(months.complete_month_count as varchar) || ' complete'
-            else cast(months.month_count as varchar) || ' (partly covered)'
+            when months.complete_month_count > 0 then cast(months.complete_month_count as string) || ' complete'
+            else cast(months.month_count as string) || ' (partly covered)'
         end
-        || ' months; max ' || cast(months.max_mau as varchar),
+        || ' months; max ' || cast(months.max_mau as string),
         'none yet (no valid user interactions landed)'
     ) as answer
 from months
@@ -146,9 +146,9 @@ select
     4 as question_number,
     'MAU, rolling 28 / 30 days, and stickiness' as question,
     coalesce(
-        cast(latest_rolling.mau_28d as varchar) || ' / ' || cast(latest_rolling.mau_30d as varchar)
-        || ' in the windows ending ' || cast(latest_rolling.window_end as varchar)
-        || '; average DAU/MAU(30d) ' || cast(round(stickiness.avg_stickiness, 3) as varchar),
+        cast(latest_rolling.mau_28d as string) || ' / ' || cast(latest_rolling.mau_30d as string)
+        || ' in the windows ending ' || cast(latest_rolling.window_end as string)
+        || '; average DAU/MAU(30d) ' || cast(round(stickiness.avg_stickiness, 3) as string),
         'none yet (no valid user interactions landed)'
     ) as answer
 from latest_rolling
@@ -169,9 +169,9 @@ select
     6 as question_number,
     'Average session duration' as question,
     coalesce(
-        cast(round(sessions.avg_duration_seconds, 1) as varchar) || ' s ('
-        || cast(round(sessions.avg_duration_seconds / 60, 1) as varchar) || ' min) over '
-        || cast(sessions.session_count as varchar) || ' sessions',
+        cast(round(sessions.avg_duration_seconds, 1) as string) || ' s ('
+        || cast(round(sessions.avg_duration_seconds / 60, 1) as string) || ' min) over '
+        || cast(sessions.session_count as string) || ' sessions',
         'none yet (no valid user interactions landed)'
     ) as answer
 from sessions
@@ -182,7 +182,7 @@ select
     7 as question_number,
     'Actions per session' as question,
     coalesce(
-        cast(round(sessions.avg_actions, 2) as varchar) || ' on average',
+        cast(round(sessions.avg_actions, 2) as string) || ' on average',
         'none yet (no valid user interactions landed)'
     ) as answer
 from sessions
@@ -193,12 +193,12 @@ select
     8 as question_number,
     'Outliers and duplicates' as question,
     coalesce(
-        cast(quality.outliers as varchar) || ' interactions outside 0-2 h excluded, '
-        || cast(quality.duplicates_removed as varchar) || ' duplicate rows removed, of '
-        || cast(quality.rows_landed as varchar) || ' landed',
+        cast(quality.outliers as string) || ' interactions outside 0-2 h excluded, '
+        || cast(quality.duplicates_removed as string) || ' duplicate rows removed, of '
+        || cast(quality.rows_landed as string) || ' landed',
         'none yet (no user interactions landed)'
     )
-    || '; ' || cast(quarantined.quarantined_rows as varchar)
+    || '; ' || cast(quarantined.quarantined_rows as string)
     || ' unparseable rows quarantined at landing' as answer
 from quality
 cross join quarantined

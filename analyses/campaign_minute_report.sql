@@ -38,9 +38,9 @@ late as (
 )
 
 select
-    'network ' || coalesce(cast(network_id as varchar), 'unknown') || ' minute '
-    || strftime(minute_timestamp, '%Y-%m-%d %H:%M') || ' UTC' as metric,
-    cast(view_count as varchar) || ' views, average ' || printf('%.2f', avg_duration) || ' s' as answer
+    'network ' || coalesce(cast(network_id as string), 'unknown') || ' minute '
+    || substr(cast(minute_timestamp as string), 1, 16) || ' UTC' as metric,
+    cast(view_count as string) || ' views, average ' || {{ format_decimal('avg_duration', 2) }} || ' s' as answer
 from latest_minutes
 
 union all
@@ -55,8 +55,8 @@ union all
 
 select
     'late views (arrived > {{ var("campaign_view_lateness_seconds") }} s after their minute closed)' as metric,
-    cast(late_views as varchar)
-    || coalesce(', the latest ' || printf('%.1f', latest_by_seconds) || ' s after', '') as answer
+    cast(late_views as string)
+    || coalesce(', the latest ' || {{ format_decimal('latest_by_seconds', 1) }} || ' s after', '') as answer
 from late
 
 order by metric

@@ -32,9 +32,9 @@ not_counted as (
 )
 
 select
-    'CTR ' || platform || ' ' || cast(activity_date as varchar) || ' (GMT-3)' as metric,
-    cast(purchases as varchar) || ' purchases / ' || cast(product_views as varchar) || ' product views = '
-    || coalesce(printf('%.4f', purchases / nullif(product_views, 0)), 'n/a') as answer
+    'CTR ' || platform || ' ' || cast(activity_date as string) || ' (GMT-3)' as metric,
+    cast(purchases as string) || ' purchases / ' || cast(product_views as string) || ' product views = '
+    || coalesce({{ format_decimal('purchases / nullif(product_views, 0)', 4) }}, 'n/a') as answer
 from per_platform_day
 
 union all
@@ -48,7 +48,7 @@ union all
 
 select
     'Order products not counted as purchases: ' || excluded_reason as metric,
-    cast(order_products as varchar) as answer
+    cast(order_products as string) as answer
 from not_counted
 
 order by metric

@@ -19,7 +19,12 @@ minute_windows as (
 
 by_type as (
 
-    select string_agg(interaction_type || ' ' || cast(interaction_count as varchar), ', ') as counts
+    select
+        {{ dbt.listagg(
+            "interaction_type || ' ' || cast(interaction_count as string)",
+            "', '",
+            "order by interaction_count desc, interaction_type",
+        ) }} as counts
     from (
         select
             interaction_type,
@@ -27,7 +32,6 @@ by_type as (
         from {{ ref('fct_interactions_per_minute') }}
         where interaction_type != 'all'
         group by interaction_type
-        order by interaction_count desc
     ) as type_totals
 
 ),
@@ -36,7 +40,7 @@ extremes as (
 
     select
         extreme,
-        string_agg(item_id, ', ' order by item_id) as items,
+        {{ dbt.listagg('item_id', "', '", 'order by item_id') }} as items,
         min(interaction_count) as interaction_count,
         count(*) as item_count
     from {{ ref('fct_interaction_item_extremes') }}
@@ -48,8 +52,8 @@ select
     1 as question_number,
     'Average number of interactions per user?' as question,
     coalesce(
-        cast(round(avg_interactions_per_user, 2) as varchar) || ' (' || cast(interaction_count as varchar)
-        || ' interactions, ' || cast(user_count as varchar) || ' users)',
+        cast(round(avg_interactions_per_user, 2) as string) || ' (' || cast(interaction_count as string)
+        || ' interactions, ' || cast(user_count as string) || ' users)',
         'none yet (no interactions landed)'
     ) as answer
 from overview
@@ -60,8 +64,8 @@ select
     2 as question_number,
     'Average interactions per user within a minute window?' as question,
     coalesce(
-        cast(round(avg_per_user_per_minute, 2) as varchar) || ' on average; busiest minute '
-        || cast(busiest_minute_count as varchar) || ' interactions',
+        cast(round(avg_per_user_per_minute, 2) as string) || ' on average; busiest minute '
+        || cast(busiest_minute_count as string) || ' interactions',
         'none yet (no interactions landed)'
     ) as answer
 from minute_windows
@@ -73,7 +77,7 @@ select
     'Which item has the most interactions?' as question,
     coalesce(
         (
-            select items || ' (' || cast(interaction_count as varchar) || ' interactions)'
+            select items || ' (' || cast(interaction_count as string) || ' interactions)'
             from extremes
             where extreme = 'max'
         ),
@@ -89,9 +93,9 @@ select
         (
             select
                 case
-                    when item_count > 5 then cast(item_count as varchar) || ' items tie'
+                    when item_count > 5 then cast(item_count as string) || ' items tie'
                     else items
-                end || ' (' || cast(interaction_count as varchar) || ' interactions)'
+                end || ' (' || cast(interaction_count as string) || ' interactions)'
             from extremes
             where extreme = 'min'
         ),

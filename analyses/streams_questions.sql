@@ -45,9 +45,9 @@ select
     'After more than {{ var("stream_timeout_seconds") }} s without a heartbeat for its session_id '
     || '(or a program switch): '
     || coalesce(
-        cast(stream_count as varchar) || ' finished streams, average '
-        || cast(round(avg_duration, 1) as varchar) || ' s, longest '
-        || cast(round(max_duration, 1) as varchar) || ' s',
+        cast(stream_count as string) || ' finished streams, average '
+        || cast(round(avg_duration, 1) as string) || ' s, longest '
+        || cast(round(max_duration, 1) as string) || ' s',
         'none finished yet (every stream landed is still open, or no heartbeat landed)'
     ) as answer
 from finished
@@ -57,7 +57,7 @@ union all
 select
     2 as question_number,
     'Which streams are still ongoing (kept open, not reported)?' as question,
-    cast(stream_count as varchar) || ' streams with a heartbeat within the timeout of the newest event' as answer
+    cast(stream_count as string) || ' streams with a heartbeat within the timeout of the newest event' as answer
 from still_open
 
 union all
@@ -73,8 +73,8 @@ select
     4 as question_number,
     'How many sessions per user per day?' as question,
     coalesce(
-        'average ' || cast(round(avg_sessions, 2) as varchar) || ', at most '
-        || cast(max_sessions as varchar) || ' over ' || cast(user_days as varchar) || ' user-days',
+        'average ' || cast(round(avg_sessions, 2) as string) || ', at most '
+        || cast(max_sessions as string) || ' over ' || cast(user_days as string) || ' user-days',
         'none yet (no watch session has started: no valid heartbeat landed)'
     ) as answer
 from per_user_day
@@ -84,6 +84,6 @@ union all
 select
     5 as question_number,
     'How much data needed cleaning?' as question,
-    cast(excluded as varchar) || ' rows left out (invalid, duplicate or quarantined), '
-    || cast(kept_flagged as varchar) || ' kept with a flag (unknown device, missing start...)' as answer
+    cast(excluded as string) || ' rows left out (invalid, duplicate or quarantined), '
+    || cast(kept_flagged as string) || ' kept with a flag (unknown device, missing start...)' as answer
 from quality

@@ -27,7 +27,7 @@ select
     'On which day did we observe the most activity?' as question,
     coalesce(
         (
-            select cast(activity_date as varchar) || ' (' || cast(event_count as varchar) || ' events)'
+            select cast(activity_date as string) || ' (' || cast(event_count as string) || ' events)'
             from most_active_day
         ),
         'none yet (no web events in the warehouse: land an extract, then dbt build)'
@@ -47,7 +47,7 @@ select
     3 as question_number,
     'What is the highest number of events observed in a session?' as question,
     coalesce(
-        cast(max_events_in_session as varchar) || ' events',
+        cast(max_events_in_session as string) || ' events',
         'none yet (no web events in the warehouse: land an extract, then dbt build)'
     ) as answer
 from sessions
@@ -58,8 +58,8 @@ select
     4 as question_number,
     'What is the average session duration?' as question,
     coalesce(
-        cast(round(avg_session_duration_seconds, 1) as varchar) || ' s over '
-        || cast(session_count as varchar) || ' sessions',
+        cast(round(avg_session_duration_seconds, 1) as string) || ' s over '
+        || cast(session_count as string) || ' sessions',
         'none yet (no web events in the warehouse: land an extract, then dbt build)'
     ) as answer
 from sessions

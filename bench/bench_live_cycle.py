@@ -1,9 +1,9 @@
 """One realtime dbt cycle on an existing live lake: the batch lookback vs the loop's bound (not a test).
 
-`pulse run` passes `lake_ingest_lookback_seconds` per cycle (ingest/live/lookback.py): normally
-0 s, where batch runs re-read 300 s of landed rows. This runs the realtime models on the reused
-manifest, with nothing new landed, alternately with both values in the same process, and
-prints the median cycle time of each and per-model times of the last runs.
+`pulse run` writes the landing lookback into data/run/live_clock.parquet each cycle
+(ingest/live/lookback.py): normally 0 s, where batch runs re-read 300 s of landed rows. This runs
+the realtime models on the reused manifest, with nothing new landed, alternately with both values
+in the same process, and prints the median cycle time of each and per-model times of the last runs.
 
     .venv/bin/python bench/bench_live.py --steps ''          # leaves its data dir under /tmp
     .venv/bin/python bench/bench_live_cycle.py /tmp/pulse-bench-live-XXXX/data [--rounds 3]
@@ -12,7 +12,6 @@ prints the median cycle time of each and per-model times of the last runs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -28,21 +27,33 @@ def main() -> int:
     ap.add_argument("data_dir", type=Path, help="a data dir a live run left (bench/bench_live.py prints it)")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    status = json.loads((args.data_dir / "run" / "live_status.json").read_text())
     scratch = Path(tempfile.mkdtemp(prefix="bench-live-cycle-"))
     os.environ.update(PULSE_DATA_DIR=str(args.data_dir), DBT_TARGET_PATH=str(scratch / "target"),
                       DBT_LOG_PATH=str(scratch / "logs"))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ingest.lake import write_table_atomic
+    from ingest.live.arrival_clock import CLOCK_FILE
     from ingest.live.dbt_cycle import RealtimeDbt
 
-    watermarks = {f"watermark_{s}": v["watermark"] for s, v in status["sources"].items() if v.get("watermark")}
+    clock_path = args.data_dir / "run" / CLOCK_FILE
+    clock = pq.read_table(clock_path)  # the live run's last arrival clock
+
+    def run(lookback: int):
+        column = clock.schema.get_field_index("lookback_seconds")
+        values = pa.array([lookback] * clock.num_rows, pa.int32())
+        write_table_atomic(clock.set_column(column, "lookback_seconds", values), clock_path)
+        return dbt.run()
+
     dbt = RealtimeDbt()
     lookbacks = {"loop bound": 0, "batch default": 300}
-    dbt.run({**watermarks, "lake_ingest_lookback_seconds": lookbacks["loop bound"]})  # warm up
+    run(lookbacks["loop bound"])  # warm up
     seconds: dict[str, list[float]] = {name: [] for name in lookbacks}
     last: dict = {}
     for _ in range(args.rounds):
         for name, lookback in lookbacks.items():
-            result = dbt.run({**watermarks, "lake_ingest_lookback_seconds": lookback})
+            result = run(lookback)
             seconds[name].append(result.seconds)
             last[name] = result.slowest(4)
     for name, lookback in lookbacks.items():

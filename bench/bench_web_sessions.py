@@ -215,7 +215,7 @@ def main() -> None:
         full = dbt_run(big, "--full-refresh")
         hand, hand_rows = hand_written(big / "lake" / "web_events", root / "hand.duckdb")
         with duckdb.connect(str(big / "warehouse.duckdb"), read_only=True) as con:
-            dbt_rows = con.execute("select count(*) from fct_web_sessions").fetchone()[0]
+            dbt_rows = con.execute("select count(*) from marts.fct_web_sessions").fetchone()[0]
         print(f"\n1. full build of {n:,} events -> {dbt_rows:,} sessions")
         print(f"   dbt fct_web_sessions       {full:8.2f} s")
         print(f"   hand-written DuckDB query  {hand:8.2f} s   ({hand_rows:,} sessions)   dbt / hand = "

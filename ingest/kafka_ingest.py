@@ -56,7 +56,7 @@ from .lake import (
 )
 from .metrics import MetricsWriter, retention_s, retention_warning
 from .sources import SOURCES, get_source
-from .sources.base import SourceSpec
+from .sources.base import KAFKA_TIMESTAMP_TYPES, SourceSpec
 
 log = logging.getLogger("pulse.ingest.kafka")
 
@@ -148,6 +148,7 @@ class _Partition:
         self.messages = 0
         self.values: list[bytes | None] = []  # raw messages, decoded in bulk at flush (kafka_batch)
         self.offsets: list[int] = []
+        self.timestamps: list[tuple[int, int]] = []  # (Kafka record timestamp ms, its type) per message
         self.newest_ts_ms: int | None = None
         self.landed_messages = 0
         self.landed_rows = 0
@@ -373,6 +374,7 @@ class KafkaIngester:
             part.values.append(rec.value)
             part.offsets.append(offset)
             part.last_record = rec
+            part.timestamps.append((rec.timestamp, rec.timestamp_type))
             part.last = offset
             part.position = offset + 1
             part.messages += 1
@@ -495,7 +497,7 @@ class KafkaIngester:
             return 0
         rec = part.last_record
         job = _Job(part, part.spec, part.tp.topic, part.tp.partition, part.epoch, part.first, part.last,
-                   part.first_ts_ms, part.values, part.offsets,
+                   part.first_ts_ms, part.values, part.offsets, part.timestamps,
                    file_metadata(part.topic_id, fingerprint(rec.timestamp, rec.key, rec.value) if rec else None))
         if part.fence is not None and part.last >= part.fence:
             part.fence = None
@@ -558,7 +560,7 @@ class KafkaIngester:
     @staticmethod
     def _reset_buffer(part: _Partition) -> None:
         part.first, part.last, part.first_ts_ms, part.last_record = None, -1, None, None
-        part.values, part.offsets, part.messages = [], [], 0
+        part.values, part.offsets, part.timestamps, part.messages = [], [], [], 0
 
     def stats(self, stats: IngestStats | None = None) -> IngestStats:
         """Per-partition state now (fills `stats` when given)."""
@@ -596,6 +598,7 @@ class _Job:
     first_ts_ms: int | None
     values: list[bytes | None]
     offsets: list[int]
+    timestamps: list[tuple[int, int]]
     metadata: dict[bytes, bytes] = field(default_factory=dict)  # identifies the log (kafka_epochs)
 
 
@@ -621,12 +624,25 @@ class _Rebalance(ConsumerRebalanceListener):
 
 def _with_lake_columns(table: pa.Table, spec: SourceSpec, job: _Job, now: datetime) -> pa.Table:
     n = table.num_rows
+    stamp_of = dict(zip(job.offsets, job.timestamps, strict=True))
+    stamps = [stamp_of[o] for o in table["_offset"].to_pylist()]
     lake = {"_source": pa.repeat(spec.name, n),
             "_ingested_at": pa.repeat(pa.scalar(now, pa.timestamp("us")), n),
             "_topic": pa.repeat(job.topic, n), "_partition": pa.repeat(pa.scalar(job.partition, pa.int32()), n),
-            "_file": pa.nulls(n, pa.string())}
+            "_file": pa.nulls(n, pa.string()),
+            **kafka_timestamp_columns(stamps)}
     columns = {name: lake[name] if name in lake else table[name] for name in spec.schema.names}
     return pa.table(columns).cast(spec.schema)
+
+
+def kafka_timestamp_columns(stamps: list[tuple[int, int]]) -> dict[str, pa.Array]:
+    """`_kafka_timestamp` (UTC) and `_kafka_timestamp_type` from (ms, type) pairs; a broker that
+    gives no timestamp (-1, pre-0.10 formats) leaves both null."""
+    known = [ms is not None and ms >= 0 for ms, _ in stamps]
+    ms = pa.array([ms if ok else None for (ms, _), ok in zip(stamps, known, strict=True)], pa.int64())
+    names = [KAFKA_TIMESTAMP_TYPES.get(kind) if ok else None for (_, kind), ok in zip(stamps, known, strict=True)]
+    return {"_kafka_timestamp": pc.multiply(ms, 1000).cast(pa.timestamp("us")),
+            "_kafka_timestamp_type": pa.array(names, pa.string())}
 
 
 def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, name: str,

@@ -1,41 +1,17 @@
-{#- Bookkeeping of fct_campaign_views_minute: which minutes a run (re)computes and reports.
+{#- The campaign minute report folder: written by fct_campaign_views_minute's post-hook
+    (campaign_report_export) for the minutes of int_campaign_minutes_to_report, every minute on a
+    full refresh. An export step: DuckDB writes the folder; other targets skip it (dispatch). -#}
 
-    A minute is reported once it is closed: in the live loop when its end is at or before the
-    view_log watermark (`var('watermark_view_log')`, the newest landed view minus the allowed
-    10 s), in batch runs (no watermark) always. A minute is (re)computed when it is closed and
-    either had views (re)processed by int_campaign_views_deduplicated since the last report run
-    (state: `<mart>__state.processed_through`), or is newer than every minute already reported.
-    The pre-hook writes that set to `<mart>__changed_minutes`; the model recomputes those
-    minutes and the post-hooks rewrite exactly their report folders, then advance the state. -#}
-
-{% macro campaign_minutes_relation(suffix) -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema, identifier=this.identifier ~ suffix)) }}
+{% macro campaign_report_export() -%}
+    {{ return(adapter.dispatch('campaign_report_export', 'pulse')()) }}
 {%- endmacro %}
 
-{% macro campaign_minute_is_closed(minute_column) -%}
-    {%- if var('watermark_view_log') is none -%}
-        true
-    {%- else -%}
-        {{ dbt.dateadd('minute', 1, minute_column) }} <= timestamp '{{ var("watermark_view_log") }}'
-    {%- endif -%}
+{% macro default__campaign_report_export() -%}
+    select 1 as campaign_report_export_skipped
 {%- endmacro %}
 
-{% macro campaign_minutes_prepare() -%}
-    {%- set state = campaign_minutes_relation('__state') -%}
-    {%- set changed = campaign_minutes_relation('__changed_minutes') -%}
-    create table if not exists {{ state }} (processed_through timestamp);
-    create or replace table {{ changed }} as
-    select distinct views.minute_timestamp
-    from {{ ref('int_campaign_views_deduplicated') }} as views
-    where {{ campaign_minute_is_closed('views.minute_timestamp') }}
-    {%- if is_incremental() %}
-        and (
-            views.processed_at > (select coalesce(max(processed_through), timestamp '1970-01-01') from {{ state }})
-            or views.minute_timestamp > (
-                select coalesce(max(minute_timestamp), timestamp '1970-01-01') from {{ this }}
-            )
-        )
-    {%- endif %}
+{% macro duckdb__campaign_report_export() -%}
+    {{ write_campaign_minute_reports() }}
 {%- endmacro %}
 
 {#- Rewrites the changed minutes' report files:
@@ -48,7 +24,7 @@
     OVERWRITE_OR_IGNORE replaces the file of each partition written and leaves every other
     partition alone (DuckDB's OVERWRITE would empty the whole folder). -#}
 {% macro write_campaign_minute_reports() -%}
-    {%- set changed = campaign_minutes_relation('__changed_minutes') -%}
+    {%- set changed = this if flags.FULL_REFRESH else ref('int_campaign_minutes_to_report') -%}
     copy (
         select
             campaign_id,
@@ -67,11 +43,4 @@
         write_partition_columns false,
         overwrite_or_ignore true
     )
-{%- endmacro %}
-
-{% macro campaign_minutes_advance() -%}
-    {%- set state = campaign_minutes_relation('__state') -%}
-    delete from {{ state }};
-    insert into {{ state }}
-    select max(processed_at) from {{ ref('int_campaign_views_deduplicated') }}
 {%- endmacro %}

@@ -4,7 +4,7 @@
     received lake rows (see interactions_in_changed_minutes).
 
     interaction_totals(key, minute_counts): one row per key with its totals since the beginning,
-    summed from the minute counts of the keys whose minutes changed since the last run
+    summed from the minute counts of the keys whose minutes this run's window changed
     (delete+insert on the key). Re-summing instead of adding the new rows to the stored totals
     keeps them exact when the ingester re-lands (replays) a range: the same rows land again with
     a newer `_ingested_at`, which an additive total would count twice. -#}
@@ -32,11 +32,10 @@ group by interaction_minute, {{ key }}
 with
 
 {% if is_incremental() %}
-    {%- set since = landed_since() %}
 changed_keys as (
 
     select distinct {{ key }} from {{ minute_counts }}
-    where last_ingested_at > {{ since }}
+    where {{ landed_this_run('last_ingested_at') }}
 
 ),
 

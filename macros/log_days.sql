@@ -26,3 +26,17 @@
     {%- endif -%}
     {{ log(this.identifier ~ ": " ~ why ~ " rebuilds " ~ what, info=True) }}
 {%- endmacro %}
+
+{#- A backfill's days come from its vars (backfill_days()), so saying them costs no query. -#}
+{% macro log_backfill_days() -%}
+    {%- set backfill = backfill_days() -%}
+    {%- if backfill is not none -%}
+        {%- set first = modules.datetime.date.fromisoformat(backfill[0]) -%}
+        {%- set last = modules.datetime.date.fromisoformat(backfill[1]) -%}
+        {%- set days = [] -%}
+        {%- for offset in range((last - first).days + 1) -%}
+            {%- do days.append((first + modules.datetime.timedelta(days=offset)).isoformat()) -%}
+        {%- endfor -%}
+        {%- do log_rebuilt_days(days, "backfill") -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -18,24 +18,11 @@ def default_alerts_file() -> Path | None:
     return path if path.exists() else None
 
 
-def _lateness(text: str) -> tuple[str, float]:
-    source, sep, seconds = text.partition("=")
-    try:
-        value = float(seconds)
-    except ValueError:
-        value = -1.0
-    if not sep or value < 0:
-        raise argparse.ArgumentTypeError(f"expected SOURCE=SECONDS, got {text!r}")
-    return source, value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("run", help="run the live pipeline until Ctrl-C / SIGTERM (docs/live.md)")
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="topic sources to ingest (default: all)")
     p.add_argument("--interval", type=positive_float, default=1.0, metavar="SECONDS",
                    help="shortest time between micro-batch cycles (default 1)")
-    p.add_argument("--lateness", type=_lateness, action="append", default=[], metavar="SOURCE=SECONDS",
-                   help="allowed lateness of a source's events (default view_log=10, others 5)")
     p.add_argument("--alerts", type=Path, default=None, metavar="FILE",
                    help="alert rules (default: $PULSE_ALERTS_FILE or ./alerts.yml)")
     p.add_argument("--no-alerts", action="store_true", help="do not evaluate alerts")
@@ -54,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     if alerts is not None and not alerts.exists():
         raise FileNotFoundError(f"{alerts}: alert rules file not found")
     options = LoopOptions(
-        sources=args.sources, interval_s=args.interval, lateness_s=dict(args.lateness), alerts_file=alerts,
+        sources=args.sources, interval_s=args.interval, alerts_file=alerts,
         kafka=not args.no_kafka, max_cycles=args.cycles, live_view=False if args.plain else None,
     )
     return LiveLoop(load_settings(), options).run()

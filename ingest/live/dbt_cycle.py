@@ -1,8 +1,10 @@
 """dbt in micro-batches: parse the project once, then run the `realtime` models on that manifest.
 
 Re-parsing costs seconds; a run on a parsed manifest costs a fraction of one, so the loop keeps
-one `Manifest` for its life (DESIGN.md, decision 5). Vars (the watermarks) change per cycle; dbt
-renders `var()` when it compiles a node for a run, so new values apply without a re-parse.
+one `Manifest` for its life. Nothing about a cycle reaches dbt as a var: the arrival clock and the
+landing lookback are in data/run/live_clock.parquet, which on-run-start copies into this run's
+bounds (docs/incremental.md); the one var, `pulse_live: true`, is the same every cycle, so every
+model compiles to the same SQL each cycle.
 While an invocation runs, dbt-duckdb holds the warehouse lock: readers use the exports.
 """
 
@@ -15,6 +17,8 @@ from dataclasses import dataclass, field
 from ..dbt import DbtError, dbt_args
 
 REALTIME_SELECTOR = "tag:realtime"
+# Read the arrival clock the loop writes before each run (docs/incremental.md).
+LIVE_VARS = {"pulse_live": True}
 # Quiet console, a lean log file and no run_results.json rewrite per cycle: each costs time.
 _RUN_FLAGS = ["--quiet", "--log-level-file", "warn", "--no-write-json"]
 
@@ -47,12 +51,12 @@ class RealtimeDbt:
             if node.resource_type == "model" and "realtime" in node.tags
         )
 
-    def run(self, dbt_vars: dict[str, str], *, with_parents: bool = False) -> CycleResult:
+    def run(self, *, with_parents: bool = False) -> CycleResult:
         """One micro-batch. `with_parents`: also the models they read (first cycle of a run)."""
         select = f"+{self.selector}" if with_parents else self.selector
         started = time.perf_counter()
         result = self._runner.invoke(
-            [*_RUN_FLAGS, *dbt_args("run", "--select", select, "--vars", json.dumps(dbt_vars))]
+            [*_RUN_FLAGS, *dbt_args("run", "--select", select, "--vars", json.dumps(LIVE_VARS))]
         )
         seconds = time.perf_counter() - started
         if result.exception is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,7 @@ class SourceProgress:
     lag: int | None = None  # records in Kafka not consumed yet
     behind_s: float = 0.0  # age of the newest consumed message while lagging
     buffered: int = 0  # consumed, not landed yet
+    polled_at: float | None = None  # wall clock when the poll that reported this started
 
 
 def progress_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str, SourceProgress]:
@@ -71,9 +73,9 @@ def progress_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str,
 class IngestThread(threading.Thread):
     """Polls without pause; lands only when the loop asks (`flush`), between dbt runs.
 
-    Incremental models take the newest `_ingested_at` they have read as their watermark, so a
-    file landing while dbt reads the lake could be skipped by the next run; landing only at the
-    start of a cycle rules that out. Consuming goes on while dbt runs (into memory), up to
+    A run reads the lake rows landed up to its start (docs/incremental.md); landing only at the
+    start of a cycle means no file lands while dbt reads the lake, so each run reads exactly the
+    rows landed since the previous one. Consuming goes on while dbt runs (into memory), up to
     `max_buffered` messages, then waits for the next cycle.
     """
 
@@ -122,7 +124,10 @@ class IngestThread(threading.Thread):
                 if buffered >= self.max_buffered:
                     self._flush_wanted.wait(self.poll_timeout_s)  # back-pressure until the next cycle
                     continue
+                polled_at = time.time()
                 progress = progress_by_source(ingester.poll_once(self.poll_timeout_s), self._topic_source)
+                for p in progress.values():
+                    p.polled_at = polled_at
                 buffered = sum(p.buffered for p in progress.values())
                 self.progress = {**self.progress, **progress}
             ingester.flush()

@@ -1,14 +1,15 @@
-"""How far back the realtime models re-read the lake each cycle (dbt var `lake_ingest_lookback_seconds`).
+"""How far back the realtime models re-read the lake each cycle (the `lookback_seconds` of the
+live clock file; batch runs use the project's `lake_ingest_lookback_seconds`).
 
-An incremental model reads lake rows landed after its watermark (the newest `_ingested_at` it
-holds) minus this lookback. Batch runs keep the project's 300 s, in case a file became visible
-after a run had read newer rows. In the loop that meant re-reading five minutes of data every
+An incremental model reads lake rows landed after its previous run's `landed_through` (the run
+manifest, docs/incremental.md) minus this lookback. Batch runs keep the project's 300 s, in case
+a file became visible after a run had read newer rows. In the loop that meant re-reading five minutes of data every
 cycle (1.5M rows at 5k events/s; bench/bench_live_cycle.py measures the difference).
 
-The loop can bound it exactly instead: every model's watermark is at most the wall clock when the
-previous dbt run ended, and the lake watch knows the oldest `_ingested_at` among the files that
+The loop can bound it exactly instead: every model's landed_through is at most the wall clock when
+the previous dbt run ended, and the lake watch knows the oldest `_ingested_at` among the files that
 appeared since. Looking back from that end to that file re-reads every file a run may have missed;
-the loop's own files land between runs, newer than any watermark, so normally the lookback is 0
+the loop's own files land between runs, newer than any landed_through, so normally the lookback is 0
 and a run reads exactly the rows it has not seen. No margin: files and runs are stamped by this
 host's clock, and `behind` is measured between those very stamps, so even a clock step back is
 covered. (Writers on other hosts with skewed clocks are not: run batch dbt, 300 s, for those.)
@@ -23,7 +24,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from .watermarks import utc_naive
+from .arrival_clock import utc_naive
 
 
 class LandingLookback:
@@ -40,7 +41,7 @@ class LandingLookback:
         if self._oldest_unconfirmed is None:
             return 0
         behind = (utc_naive(self._last_dbt_end) - self._oldest_unconfirmed).total_seconds()
-        # Rows are read when landed strictly after watermark - lookback: look back past the file.
+        # Rows are read when landed strictly after landed_through - lookback: look back past the file.
         return math.floor(behind) + 1 if behind >= 0 else 0
 
     def dbt_ran(self, ended: float, clean: bool) -> None:

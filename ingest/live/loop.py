@@ -1,4 +1,4 @@
-"""The `pulse run` cycle: land, look at what landed, move the watermarks, run the realtime
+"""The `pulse run` cycle: land, look at what landed, move the arrival clock, run the realtime
 models, evaluate alerts, refresh the analysts' database, show the status. Repeat.
 
 Ingestion runs on its own thread (it keeps consuming while dbt runs); each cycle first asks it
@@ -13,7 +13,7 @@ import logging
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -23,12 +23,12 @@ from ..config import TOPIC_SOURCES, Settings
 from ..lake import ensure_data_dirs
 from ..sources import SOURCES
 from .analyst import AnalystDb
+from .arrival_clock import ArrivalClock, utc_naive
 from .dbt_cycle import RealtimeDbt
 from .ingester import IngestThread
 from .lake_watch import LakeWatch
 from .lookback import LandingLookback
 from .status import LiveStatus, SourceStatus, log_line, render, write_status
-from .watermarks import Watermarks, utc_naive
 
 log = logging.getLogger("pulse.run")
 
@@ -37,7 +37,6 @@ log = logging.getLogger("pulse.run")
 class LoopOptions:
     sources: list[str] | None = None  # None: every registered source that arrives on a topic
     interval_s: float = 1.0  # shortest time between the starts of two cycles
-    lateness_s: dict[str, float] = field(default_factory=dict)
     alerts_file: Path | None = None
     kafka: bool = True  # False: model what lands by other means (files), consume nothing
     max_cycles: int | None = None
@@ -62,7 +61,8 @@ class LiveLoop:
         self.sources = live_sources(options.sources)
         self.stop_event = threading.Event()
         self.watch = LakeWatch(settings, [SOURCES[s] for s in self.sources])
-        self.watermarks = Watermarks(self.sources, options.lateness_s)
+        self.clock = ArrivalClock(self.sources)
+        self.newest_event: dict[str, object] = {}
         self.lookback = LandingLookback()
         self.analyst = AnalystDb(settings)
         self.status = LiveStatus(started_at=time.time(), sources={s: SourceStatus(s) for s in self.sources})
@@ -141,25 +141,27 @@ class LiveLoop:
             s = self.status.sources[source]
             p = progress.get(source)
             s.lag_records = None if p is None else p.lag
-            caught_up = s.lag_records == 0 if s.lag_records is not None else data.rows == 0
-            self.watermarks.observe(source, data.newest_event, caught_up or not self.options.kafka, now)
-            clock = self.watermarks.clocks[source]
+            self.clock.observe(source, now=now, kafka=self.options.kafka, polled_at=p and p.polled_at,
+                               lag=p and p.lag, behind_s=p.behind_s if p else 0.0)
             if not first:  # the first scan is the lake's history, not this run's rate
                 s.records_total += data.rows
                 s.records_per_s = data.rows / max(now - previous, 1e-3)
-            if clock.newest_event is not None:
-                s.newest_event = str(clock.newest_event)
-                s.freshness_s = max(0.0, (utc_naive(now) - clock.newest_event).total_seconds())
+            if data.newest_event is not None and (self.newest_event.get(source) is None
+                                                  or data.newest_event > self.newest_event[source]):
+                self.newest_event[source] = data.newest_event
+            newest = self.newest_event.get(source)
+            if newest is not None:
+                s.newest_event = str(newest)
+                s.freshness_s = max(0.0, (utc_naive(now) - newest).total_seconds())
             # Seconds behind: the ingester's own figure (age of the newest consumed message while
             # messages wait). Never the data's age: a quiet topic is old and caught up, not behind.
             s.lag_seconds = p.behind_s if p is not None and s.lag_records else 0.0
-            s.watermark = None if clock.watermark is None else str(clock.watermark)
-        dbt_vars = self.watermarks.dbt_vars(now)
+            arrived = self.clock.through.get(source)
+            s.watermark = None if arrived is None else str(arrived)
         oldest = min((d.oldest_ingested for d in new.values() if d.oldest_ingested is not None), default=None)
         lookback = self.lookback.seconds(oldest)
-        if lookback is not None:
-            dbt_vars["lake_ingest_lookback_seconds"] = lookback
-        result = dbt.run(dbt_vars, with_parents=first)
+        self.clock.write(self.settings, lookback)
+        result = dbt.run(with_parents=first)
         self.lookback.dbt_ran(time.time(), clean=not result.failed)
         self.status.lookback_seconds = lookback
         self.status.dbt_seconds = result.seconds

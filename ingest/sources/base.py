@@ -17,8 +17,10 @@ import pyarrow as pa
 
 from ..validate import int_range_error
 
-# Columns every landed row carries (DESIGN.md, "Contracts"). Kafka rows fill _topic/_partition/
-# _offset, file rows fill _file/_row; the other pair stays null so one glob reads both.
+# Columns every landed row carries. Kafka rows fill _topic/_partition/_offset and the record's own
+# timestamp and its type (the record's arrival: docs/incremental.md), file rows fill _file/_row;
+# the others stay null so one glob reads both. Files landed before the Kafka timestamp columns
+# existed read them as null (every source is read with union_by_name).
 LAKE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("_source", pa.string()),
     pa.field("_ingested_at", pa.timestamp("us")),
@@ -27,7 +29,12 @@ LAKE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("_offset", pa.int64()),
     pa.field("_file", pa.string()),
     pa.field("_row", pa.int64()),
+    pa.field("_kafka_timestamp", pa.timestamp("us")),
+    pa.field("_kafka_timestamp_type", pa.string()),
 )
+
+# Kafka's record timestamp types (the record batch attribute): the producer's clock, or the broker's.
+KAFKA_TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
 
 
 class RecordError(ValueError):

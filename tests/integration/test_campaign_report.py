@@ -1,5 +1,5 @@
 """The campaign minute report end to end: view_log lake rows (as the Kafka ingester lands them,
-with their arrival times) + campaigns.csv -> dbt -> Parquet reports read back with pyarrow.
+with their Kafka record timestamps) + campaigns.csv -> dbt -> Parquet reports read back with pyarrow.
 
 Checks the report's exact schema and folder layout, that a late view (10.1 s after its minute
 closed) is left out of the minute and reported in fct_late_views and the rollups, that a
@@ -35,11 +35,14 @@ def t(s: str) -> datetime:
 
 
 def land_from_kafka(settings, views: list[tuple], first_offset: int) -> None:
-    """Lake rows exactly as the Kafka ingester writes them: (view_id, start, end, campaign, arrived_at)."""
+    """Lake rows exactly as the Kafka ingester writes them: (view_id, start, end, campaign, arrived_at),
+    the arrival being the Kafka record timestamp. All landed 30 minutes later (a backlog): when
+    pulse landed a view must not change its lateness."""
     rows = [
         {"view_id": vid, "start_timestamp": t(start), "end_timestamp": t(end), "banner_id": campaign * 100,
-         "campaign_id": campaign, "_source": "view_log", "_ingested_at": t(arrived), "_topic": "view_log",
-         "_partition": 0, "_offset": first_offset + i, "_file": None, "_row": None}
+         "campaign_id": campaign, "_source": "view_log", "_ingested_at": t("10:31:00"), "_topic": "view_log",
+         "_partition": 0, "_offset": first_offset + i, "_file": None, "_row": None,
+         "_kafka_timestamp": t(arrived), "_kafka_timestamp_type": "CreateTime"}
         for i, (vid, start, end, campaign, arrived) in enumerate(views)
     ]
     write_rows(settings, SOURCES["view_log"], rows, f"view_log+0+{first_offset}-{first_offset + len(rows) - 1}")
@@ -85,8 +88,8 @@ def test_minute_report_layout_lateness_dedup_and_idempotent_rewrite(settings, da
     warehouse = data_dir / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         late = con.execute("select view_id, network_id, round(arrived_after_close_seconds, 3) "
-                           "from fct_late_views").fetchall()
-        hourly = con.execute("select campaign_id, total_count, late_count from fct_campaign_views_hourly "
+                           "from marts.fct_late_views").fetchall()
+        hourly = con.execute("select campaign_id, total_count, late_count from marts.fct_campaign_views_hourly "
                              "order by campaign_id").fetchall()
     assert late == [("c", 1, 10.1)]
     assert hourly == [(11, 3, 1), (22, 1, 0)]  # the late view is not lost: it counts in its hour

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -345,6 +346,23 @@ def test_cli_until_caught_up_and_metrics(topic_settings, capsys):
                Path(settings.data_dir, "metrics", "kafka_ingest.jsonl").read_text().splitlines()]
     assert metrics and metrics[-1]["topic"] == topic and metrics[-1]["last"] == 24
     assert main(["ingest", "kafka", "--topics", "nope"]) == 2  # bad usage
+
+
+def test_every_row_carries_its_kafka_record_timestamp(topic_settings):
+    """The record's own timestamp (its arrival, for lateness) lands with the row, exploded rows
+    included; file rows and files landed before the columns existed read it as null."""
+    settings, topic = topic_settings
+    make_topic(settings.bootstrap, topic, 1)
+    stamps = [1_714_557_600_000 + 1_500 * i for i in range(5)]  # 2024-05-01 10:00:00 UTC on
+    producer = KafkaProducer(bootstrap_servers=settings.bootstrap)
+    for i, ms in enumerate(stamps):
+        producer.send(topic, json.dumps(web_event(i)).encode(), timestamp_ms=ms)
+    producer.flush()
+    producer.close()
+    ingest_until_caught_up(settings, ["web_events"], timeout_s=60)
+    rows = sorted(lake_rows(settings).to_pylist(), key=lambda r: r["_offset"])
+    assert [r["_kafka_timestamp"] for r in rows] == [datetime(1970, 1, 1) + timedelta(milliseconds=ms) for ms in stamps]
+    assert {r["_kafka_timestamp_type"] for r in rows} == {"CreateTime"}
 
 
 def test_restart_replays_the_newest_range_without_rewriting_or_splitting_it(topic_settings):

@@ -5,10 +5,10 @@ while it is down; a restart catches up without losing or doubling anything.
 
 Ground truth is what the generator put on the topics, read back over the Kafka protocol.
 Interactions and watch events are generated for a past time range (deterministic, fast); banner
-views live (event time now), because the campaign report judges lateness by arrival time: every
-view must be in the minute report or, if it arrived over 10 s after its minute closed, in
-fct_late_views, exactly once. The minute report closes its minutes on `watermark_view_log`, which
-the loop advances with the clock once the generator has stopped.
+views live (event time now), because the campaign report judges lateness by arrival time (the
+Kafka record timestamp): every view must be in the minute report or, if it arrived over 10 s after
+its minute closed, in fct_late_views, exactly once. The minute report closes its minutes on the
+view_log arrival clock, which the loop advances with the wall clock while it is caught up.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import os
 import random
-import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -126,16 +125,31 @@ def marts(data_dir: Path) -> dict[str, list[tuple]]:
         out = {}
         for table, landing_column in MARTS.items():
             exclude = f" exclude ({landing_column})" if landing_column else ""
-            rows = con.execute(f"select *{exclude} from {table} order by all").fetchall()
+            rows = con.execute(f"select *{exclude} from marts.{table} order by all").fetchall()
             # Sums over differently ordered tables differ in the last float bits only.
             out[table] = [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
         return out
 
 
-def processed_days(target: Path, model: str) -> set[str]:
-    """The days the last run of `model` recomputed, read from its compiled SQL."""
-    sql = next((target / "compiled").rglob(f"{model}.sql")).read_text()
-    return set(re.findall(r"cast\('(\d{4}-\d\d-\d\d)' as date\)", sql))
+DAY_COLUMNS = {"fct_app_interactions": "interaction_date", "fct_app_sessions": "session_date",
+               "fct_app_active_user_days": "activity_date"}
+
+
+def mark_rows(data_dir: Path) -> None:
+    """Stamp every row of the incremental tables with a landing time no run writes (one per model,
+    so a row a child recomputes from unmarked parent rows is never mistaken for a kept one)."""
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
+        for i, model in enumerate(INCREMENTAL):
+            con.execute(f"update marts.{model} set last_ingested_at = timestamp '1900-01-01' + interval {i} day")
+
+
+def processed_days(data_dir: Path, model: str) -> set[str]:
+    """The days the last run of `model` recomputed: those whose rows lost the mark_rows stamp."""
+    i = INCREMENTAL.index(model)
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(f"select distinct cast({DAY_COLUMNS[model]} as varchar) from marts.{model} "
+                           f"where last_ingested_at <> timestamp '1900-01-01' + interval {i} day").fetchall()
+    return {day for (day,) in rows}
 
 
 def oracle(rows: list[list]) -> tuple[dict[date, int], int, float]:
@@ -168,7 +182,6 @@ def oracle(rows: list[list]) -> tuple[dict[date, int], int, float]:
 def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys, monkeypatch):
     rows, files = write_parts(tmp_path / "extracts")
     full_dir, incremental_dir = data_dir, tmp_path / "incremental" / "data"
-    target = tmp_path / "incremental" / "target"
 
     land(full_dir, files)
     run_dbt_subprocess(full_dir, "run", "--select", SELECT)
@@ -179,14 +192,16 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
     for i in range(3):
         increment = {source: paths[i:i + 1] for source, paths in files.items()}
         land(incremental_dir, increment)
+        if i > 0:
+            mark_rows(incremental_dir)
         run_dbt_subprocess(incremental_dir, "run", "--select", SELECT, "--vars", f"{{{no_lookback}}}")
         with open(increment["user_interactions"][0]) as fh:
             new_days = {str((START + timedelta(days=day_of(r))).date()) for r in list(csv.reader(fh))[1:]}
         days_landed.append(new_days)
         if i > 0:  # later runs recompute the landed days plus the newest day already built
             newest = max(d for part in days_landed[:i] for d in part)
-            assert processed_days(target, "fct_app_interactions") == new_days | {newest}
-            assert processed_days(target, "fct_app_sessions") == new_days | {newest}
+            assert processed_days(incremental_dir, "fct_app_interactions") == new_days | {newest}
+            assert processed_days(incremental_dir, "fct_app_sessions") == new_days | {newest}
 
     full, incremental = marts(full_dir), marts(incremental_dir)
     for table in MARTS:
@@ -194,23 +209,26 @@ def test_increments_and_backfill_equal_a_full_refresh(tmp_path, data_dir, capsys
 
     # Two days of the incremental tables get lost; a backfill of exactly those days restores them.
     with duckdb.connect(str(incremental_dir / "warehouse.duckdb")) as con:
-        con.execute("delete from fct_app_interactions where interaction_date in ('2023-03-02', '2023-03-03')")
-        con.execute("delete from fct_app_sessions where session_date = '2023-03-03'")
-        con.execute("update fct_app_active_user_days set interaction_count = 0 where activity_date = '2023-03-02'")
+        con.execute("delete from marts.fct_app_interactions where interaction_date in ('2023-03-02', '2023-03-03')")
+        con.execute("delete from marts.fct_app_sessions where session_date = '2023-03-03'")
+        con.execute("update marts.fct_app_active_user_days set interaction_count = 0 "
+                    "where activity_date = '2023-03-02'")
+    mark_rows(incremental_dir)
     backfill = f"{{{no_lookback}, backfill_start: 2023-03-02, backfill_end: 2023-03-03}}"
     said = run_dbt_subprocess(incremental_dir, "run", "--select", SELECT, "--vars", backfill).stdout
     for model in INCREMENTAL:
-        assert processed_days(target, model) == {"2023-03-02", "2023-03-03"}
+        assert processed_days(incremental_dir, model) == {"2023-03-02", "2023-03-03"}
         assert f"{model}: backfill rebuilds 2023-03-02..2023-03-03 (2 days)" in said, said[-3000:]
     assert marts(incremental_dir) == full
 
     # The marts follow the documented rules, checked against a plain-Python computation.
     dau, session_count, session_seconds = oracle(rows)
     with duckdb.connect(str(full_dir / "warehouse.duckdb"), read_only=True) as con:
-        daily = dict(con.execute("select activity_date, daily_active_users from fct_daily_active_users").fetchall())
-        got = con.execute("select count(*), sum(duration_seconds) from fct_app_sessions").fetchone()
-        ghost = con.execute("select country, is_inferred from dim_users where user_id = 'ghost'").fetchone()
-        u003 = con.execute("select country, join_date from dim_users where user_id = 'u003'").fetchone()
+        daily = dict(con.execute("select activity_date, daily_active_users "
+                                 "from marts.fct_daily_active_users").fetchall())
+        got = con.execute("select count(*), sum(duration_seconds) from marts.fct_app_sessions").fetchone()
+        ghost = con.execute("select country, is_inferred from marts.dim_users where user_id = 'ghost'").fetchone()
+        u003 = con.execute("select country, join_date from marts.dim_users where user_id = 'u003'").fetchone()
     assert {d: n for d, n in daily.items() if n} == dau
     assert got[0] == session_count and got[1] == pytest.approx(session_seconds)
     assert ghost == ("unknown", True) and u003 == ("JP", date(2022, 12, 31))

@@ -146,7 +146,7 @@ def marts(data_dir: Path) -> dict[str, list[tuple]]:
         out = {}
         for table, landing_column in MARTS.items():
             exclude = f" exclude ({landing_column})" if landing_column else ""
-            rows = con.execute(f"select *{exclude} from {table} order by all").fetchall()
+            rows = con.execute(f"select *{exclude} from marts.{table} order by all").fetchall()
             # Averages over differently ordered tables differ in the last float bits only.
             out[table] = [tuple(round(v, 6) if isinstance(v, float) else v for v in row) for row in rows]
         return out
@@ -176,9 +176,10 @@ def test_incremental_runs_with_late_events_equal_a_full_refresh(tmp_path, data_d
         assert incremental[table] == full[table], table
 
     with duckdb.connect(str(full_dir / "warehouse.duckdb"), read_only=True) as con:
-        bridged = con.execute("select event_count from fct_web_sessions where user_id = 'bridge'").fetchall()
-        streams = con.execute("select heartbeat_count from fct_streams where session_id = 'bridge'").fetchall()
-        excluded = con.execute("select sum(event_count) from fct_watch_events_quality where is_excluded").fetchone()
+        bridged = con.execute("select event_count from marts.fct_web_sessions where user_id = 'bridge'").fetchall()
+        streams = con.execute("select heartbeat_count from marts.fct_streams where session_id = 'bridge'").fetchall()
+        excluded = con.execute("select sum(event_count) from marts.fct_watch_events_quality "
+                               "where is_excluded").fetchone()
     assert bridged == [(3,)] and streams == [(6,)]
     assert excluded[0] >= 2 + 3  # the quarantined and the early record, plus at least the duplicates
     # Before the late events, the bridged session and stream were two each.

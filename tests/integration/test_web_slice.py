@@ -33,13 +33,13 @@ def test_generated_extract_gives_the_independently_computed_answers(data_dir, tm
 
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
         n_sessions, max_events, avg_duration = con.execute(
-            "select count(*), max(event_count), avg(duration_seconds) from fct_web_sessions"
+            "select count(*), max(event_count), avg(duration_seconds) from marts.fct_web_sessions"
         ).fetchone()
         busiest = con.execute(
-            "select cast(activity_date as varchar), event_count from fct_daily_activity "
+            "select cast(activity_date as varchar), event_count from marts.fct_daily_activity "
             "order by event_count desc limit 1"
         ).fetchone()
-        dupes = con.execute("select sum(duplicates_removed) from fct_daily_activity").fetchone()[0]
+        dupes = con.execute("select sum(duplicates_removed) from marts.fct_daily_activity").fetchone()[0]
 
     assert n_sessions == len(expected)
     assert max_events == expected["events"].max()

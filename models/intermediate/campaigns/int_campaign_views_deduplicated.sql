@@ -1,16 +1,17 @@
 -- Grain: one row per view_id (duplicates removed: the first copy to arrive wins, its arrival
 -- decides lateness, later copies are only counted).
--- Lateness: a streamed view is late when it arrived (was landed: `_ingested_at`) more than
--- `campaign_view_lateness_seconds` after its minute closed (minute_timestamp + 1 minute).
--- Views landed from files (backfills) have no arrival time in that sense and are never late.
--- Incremental: every view_id with a copy landed since the last run (watermark = newest
--- last_ingested_at here, minus `lake_ingest_lookback_seconds`) is recomputed from all of its
--- landed copies and replaces its row, so re-reads and duplicates in later batches stay exact.
+-- Event-time rule: a streamed view is late when it arrived (its Kafka record timestamp) more than
+-- `campaign_view_lateness_seconds` after its minute closed (minute_timestamp + 1 minute). When pulse
+-- landed it (`ingested_at`) never matters, so a backlog or a replay gives the same answer. Views
+-- with no arrival (landed from files, or from Kafka files older than the timestamp column) are
+-- never late; such a copy counts as the first to arrive.
+-- Incremental (docs/incremental.md): every view_id with a copy landed in this run's window is
+-- recomputed from all of its landed copies and replaces its row, so re-reads, duplicates in later
+-- batches and replays stay exact.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='view_id',
-    on_schema_change='fail',
     tags=['realtime'],
 ) }}
 
@@ -18,22 +19,12 @@ with
 
 {% if is_incremental() %}
 
-    {%- set since = query_timestamp(
-        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') - interval "
-        ~ var('lake_ingest_lookback_seconds') ~ " second from " ~ this
-    ) %}
-
-    {%- set new_views_sql %}
-        select view_id, end_timestamp
-        from {{ ref('stg_campaigns__views') }}
-        where ingested_at > {{ since }}
-    {%- endset %}
-
-    {%- set earliest = query_timestamp('select min(end_timestamp) from (' ~ new_views_sql ~ ')') %}
-
 new_views as (
 
-    select distinct view_id from ({{ new_views_sql }}) as landed
+    select view_id, min(end_timestamp) as end_timestamp
+    from {{ source('campaigns', 'view_log') }}
+    where {{ landed_this_run('_ingested_at') }}
+    group by view_id
 
 ),
 
@@ -42,8 +33,8 @@ copies as (
     select views.*
     from {{ ref('stg_campaigns__views') }} as views
     inner join new_views on views.view_id = new_views.view_id
-    -- Copies of a view share its end_timestamp: a constant bound lets DuckDB skip older files.
-    where views.end_timestamp >= {{ earliest }}
+    -- Copies of a view share its end_timestamp: DuckDB skips files and row groups before it.
+    where {{ event_time_from('views.end_timestamp', '(select min(end_timestamp) from new_views)', 'views.lake_date') }}
 
 ),
 
@@ -63,7 +54,7 @@ ranked as (
         *,
         row_number() over (
             partition by view_id
-            order by ingested_at, kafka_partition, kafka_offset, file_name, file_row
+            order by arrived_at nulls first, kafka_partition, kafka_offset, file_name, file_row
         ) as arrival_rank,
         count(*) over (partition by view_id) as copies_landed,
         max(ingested_at) over (partition by view_id) as last_ingested_at
@@ -74,18 +65,8 @@ ranked as (
 first_arrivals as (
 
     select
-        view_id,
-        start_timestamp,
-        end_timestamp,
-        banner_id,
-        campaign_id,
-        duration_seconds,
-        minute_timestamp,
-        {{ dbt.dateadd('minute', 1, 'minute_timestamp') }} as minute_closed_at,
-        ingested_at as arrived_at,
-        arrival,
-        copies_landed,
-        last_ingested_at
+        *,
+        {{ dbt.dateadd('minute', 1, 'minute_timestamp') }} as minute_closed_at
     from ranked
     where arrival_rank = 1
 
@@ -100,18 +81,15 @@ select
     duration_seconds,
     minute_timestamp,
     minute_closed_at,
-    arrived_at,
     arrival,
-    case
-        when arrival = 'kafka' then {{ seconds_between('minute_closed_at', 'arrived_at') }}
-    end as arrived_after_close_seconds,
+    arrived_at,
+    {{ seconds_between('minute_closed_at', 'arrived_at') }} as arrived_after_close_seconds,
     coalesce(
-        arrival = 'kafka'
-        and {{ seconds_between('minute_closed_at', 'arrived_at') }} > {{ var('campaign_view_lateness_seconds') }},
+        {{ seconds_between('minute_closed_at', 'arrived_at') }} > {{ var('campaign_view_lateness_seconds') }},
         false
     ) as is_late,
     copies_landed,
     copies_landed - 1 as duplicates_removed,
-    last_ingested_at,
-    {{ run_timestamp() }} as processed_at
+    ingested_at as landed_at,
+    last_ingested_at
 from first_arrivals

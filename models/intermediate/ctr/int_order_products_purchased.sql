@@ -14,7 +14,7 @@ items as (
 
 orders as (
 
-    select * from {{ ref('stg_ctr__orders') }}
+    select * from {{ ref('int_orders_platform_mapped') }}
 
 ),
 

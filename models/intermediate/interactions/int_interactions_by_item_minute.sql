@@ -5,7 +5,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='minute_start',
-    on_schema_change='fail',
     tags=['realtime'],
 ) }}
 

@@ -16,7 +16,7 @@ events as (
         event_time,
         quality_issue,
         last_ingested_at
-    from {{ ref('stg_streams__watch_events') }}
+    from {{ ref('int_watch_events_classified') }}
     where is_valid
 
 ),

@@ -1,17 +1,18 @@
 -- Grain: one row per campaign and minute (UTC, the minute of the views' end_timestamp), with
 -- exactly the case's report schema. Only views that arrived on time count (late ones are in
--- fct_late_views); duplicates are removed upstream. Incremental by minute: see
--- macros/campaign_minutes.sql for which minutes a run recomputes and rewrites as report files.
+-- fct_late_views); duplicates are removed upstream.
+-- Event-time rule: see int_campaign_minutes_to_report (a minute is reported once closed on the
+-- view_log arrival clock, and rewritten when an on-time view lands later).
+-- Incremental (docs/incremental.md): the minutes of int_campaign_minutes_to_report are recomputed
+-- and their report folders rewritten (write_campaign_minute_reports).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='minute_timestamp',
-    on_schema_change='fail',
     tags=['realtime'],
-    pre_hook="{{ campaign_minutes_prepare() }}",
+    meta={'clock_source': 'view_log'},
     post_hook=[
-        "{{ write_campaign_minute_reports() }}",
-        "{{ campaign_minutes_advance() }}",
+        "{{ campaign_report_export() }}",
         "{{ export_parquet() }}",
     ],
 ) }}
@@ -22,13 +23,9 @@ views as (
 
     select deduplicated.*
     from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
-    {%- if is_incremental() %}
-        inner join {{ campaign_minutes_relation('__changed_minutes') }} as changed_minutes
-            on deduplicated.minute_timestamp = changed_minutes.minute_timestamp
-    {%- endif %}
-    where
-        not deduplicated.is_late
-        and {{ campaign_minute_is_closed('deduplicated.minute_timestamp') }}
+    inner join {{ ref('int_campaign_minutes_to_report') }} as to_report
+        on deduplicated.minute_timestamp = to_report.minute_timestamp
+    where not deduplicated.is_late
 
 ),
 

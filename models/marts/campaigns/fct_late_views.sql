@@ -1,29 +1,15 @@
--- Grain: one row per late view (view_id): a streamed view that arrived more than
--- `campaign_view_lateness_seconds` after its minute closed, so its minute's report went out
--- without it. Kept here, with its campaign, network and how late it was, never dropped.
--- Incremental: views (re)processed upstream since the newest processed_at here replace their rows.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='view_id',
-    on_schema_change='fail',
-    tags=['realtime'],
-    post_hook="{{ export_parquet() }}",
-) }}
-
-{%- if is_incremental() %}
-    {%- set since = query_timestamp("select coalesce(max(processed_at), timestamp '1970-01-01') from " ~ this) %}
-{%- else %}
-    {%- set since = "timestamp '1970-01-01'" %}
-{%- endif %}
+-- Grain: one row per late view (view_id): a streamed view whose first copy arrived (Kafka record
+-- timestamp) more than `campaign_view_lateness_seconds` after its minute closed, so its minute's
+-- report went out without it. Kept here, with its campaign, network and how late it was, never
+-- dropped. A view over int_campaign_views_deduplicated, exact whatever landed when.
+{{ config(materialized='view', tags=['realtime'], post_hook="{{ export_parquet() }}") }}
 
 with
 
 views as (
 
-    select *
-    from {{ ref('int_campaign_views_deduplicated') }}
-    where is_late and processed_at > {{ since }}
+    select * from {{ ref('int_campaign_views_deduplicated') }}
+    where is_late
 
 ),
 
@@ -46,6 +32,6 @@ select
     views.arrived_at,
     views.arrived_after_close_seconds,
     views.copies_landed,
-    views.processed_at
+    views.landed_at
 from views
 left join campaigns on views.campaign_id = campaigns.campaign_id

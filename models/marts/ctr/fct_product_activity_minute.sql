@@ -1,13 +1,13 @@
 -- Grain: one row per minute (GMT-3), platform and product with its product views and purchases
 -- (see int_order_products_purchased for what a purchase is). Rows exist only where something
--- happened. Incremental: the minutes touched by lake rows landed since the last run (views,
--- orders, or order items of an order) are recomputed in full and replace their old rows.
+-- happened. Incremental (docs/incremental.md): the minutes touched by lake rows landed in this
+-- run's window (views, orders, or order items of an order) are recomputed in full and replace
+-- their old rows. Event-time rule: a minute is never closed; a late view or order rewrites it.
 -- depends_on: {{ ref('stg_ctr__product_views') }}, {{ ref('int_order_products_purchased') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='activity_minute',
-    on_schema_change='fail',
     tags=['realtime'],
     post_hook="{{ export_parquet(order_by='activity_minute, platform, product') }}",
 ) }}
@@ -18,30 +18,21 @@ with
 
 {% if is_incremental() %}
 
-    {%- set since = query_timestamp(
-        "select coalesce(max(last_ingested_at), timestamp '1970-01-01') - interval "
-        ~ var('lake_ingest_lookback_seconds') ~ " second from " ~ this
-    ) %}
-
-    {%- set new_minutes_sql %}
-        select {{ dbt.date_trunc('minute', dbt.dateadd('hour', offset_hours, 'pv.event_time')) }} as activity_minute
-        from {{ source('ctr', 'product_views') }} as pv
-        where pv._ingested_at > {{ since }}
-        union
-        select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
-        from {{ source('ctr', 'orders') }} as o
-        where o._ingested_at > {{ since }}
-        union
-        select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
-        from {{ source('ctr', 'order_items') }} as oi
-        inner join {{ source('ctr', 'orders') }} as o on oi.order_id = o.id
-        where oi._ingested_at > {{ since }}
-    {%- endset %}
-
-    {%- set earliest = query_timestamp('select min(activity_minute) from (' ~ new_minutes_sql ~ ')') %}
-
 new_minutes as (
-    {{ new_minutes_sql }}
+
+    select {{ dbt.date_trunc('minute', dbt.dateadd('hour', offset_hours, 'pv.event_time')) }} as activity_minute
+    from {{ source('ctr', 'product_views') }} as pv
+    where {{ landed_this_run('pv._ingested_at') }}
+    union
+    select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
+    from {{ source('ctr', 'orders') }} as o
+    where {{ landed_this_run('o._ingested_at') }}
+    union
+    select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
+    from {{ source('ctr', 'order_items') }} as oi
+    inner join {{ source('ctr', 'orders') }} as o on oi.order_id = o.id
+    where {{ landed_this_run('oi._ingested_at') }}
+
 ),
 
 product_views as (
@@ -49,8 +40,12 @@ product_views as (
     select pv.*
     from {{ ref('stg_ctr__product_views') }} as pv
     inner join new_minutes on pv.viewed_minute = new_minutes.activity_minute
-    -- A constant bound (UTC, the lake's time) lets DuckDB skip older files and row groups.
-    where pv.viewed_at_utc >= {{ dbt.dateadd('hour', -offset_hours, earliest) }}
+    -- From the earliest new minute on (UTC, the lake's time): DuckDB skips older files and row groups.
+    where {{ event_time_from(
+        'pv.viewed_at_utc',
+        dbt.dateadd('hour', -offset_hours, '(select min(activity_minute) from new_minutes)'),
+        'pv.lake_date',
+    ) }}
 
 ),
 

@@ -4,7 +4,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='item_id',
-    on_schema_change='fail',
     tags=['realtime'],
     post_hook="{{ export_parquet() }}",
 ) }}

@@ -3,7 +3,6 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='user_id',
-    on_schema_change='fail',
     tags=['realtime'],
 ) }}
 

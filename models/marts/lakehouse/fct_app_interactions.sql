@@ -8,20 +8,28 @@
 -- lake row of those days, so increments and backfills equal a full refresh.
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
+    unique_key='interaction_date',
     day_column='interaction_date',
-    on_schema_change='fail',
-    pre_hook="{{ lakehouse_delete_days(source('lakehouse', 'user_interactions'), 'date', '_ingested_at') }}",
 ) }}
 
-{%- set days = lakehouse_days_to_process(source('lakehouse', 'user_interactions'), 'date', '_ingested_at') %}
 
 with
+
+{% if is_incremental() %}
+
+days_this_run as (
+
+    {{ lakehouse_days_this_run(source('lakehouse', 'user_interactions'), 'date', '_ingested_at') }}
+
+),
+
+{% endif %}
 
 landed as (
 
     select * from {{ ref('int_user_interactions_classified') }}
-    where {{ lakehouse_day_filter('lake_date', days) }}
+    where {{ lakehouse_day_filter('lake_date') }}
 
 ),
 

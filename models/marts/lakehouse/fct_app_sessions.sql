@@ -6,15 +6,23 @@
 -- Incremental by session day like fct_app_interactions (macros/lakehouse_days.sql).
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
+    unique_key='session_date',
     day_column='session_date',
-    on_schema_change='fail',
-    pre_hook="{{ lakehouse_delete_days(ref('fct_app_interactions'), 'interaction_date', 'last_ingested_at') }}",
 ) }}
 
-{%- set days = lakehouse_days_to_process(ref('fct_app_interactions'), 'interaction_date', 'last_ingested_at') %}
 
 with
+
+{% if is_incremental() %}
+
+days_this_run as (
+
+    {{ lakehouse_days_this_run(ref('fct_app_interactions'), 'interaction_date', 'last_ingested_at') }}
+
+),
+
+{% endif %}
 
 interactions as (
 
@@ -29,7 +37,7 @@ interactions as (
     from {{ ref('fct_app_interactions') }}
     where
         is_duration_valid
-        and {{ lakehouse_day_filter('interaction_date', days) }}
+        and {{ lakehouse_day_filter('interaction_date') }}
 
 ),
 

@@ -11,7 +11,7 @@ flagged as (
         quality_issue as issue,
         not is_valid as is_excluded,
         count(*) as event_count
-    from {{ ref('stg_streams__watch_events') }}
+    from {{ ref('int_watch_events_classified') }}
     where quality_issue is not null
     group by event_date, quality_issue, is_valid
 
@@ -24,7 +24,7 @@ duplicates as (
         'duplicate' as issue,
         true as is_excluded,
         sum(duplicates_removed) as event_count
-    from {{ ref('stg_streams__watch_events') }}
+    from {{ ref('int_watch_events_classified') }}
     where duplicates_removed > 0
     group by event_date
 

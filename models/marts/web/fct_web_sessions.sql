@@ -1,8 +1,7 @@
 -- Grain: one row per web session (a user's events with no gap over the session gap).
 --
--- Incremental the Snowplow way: users with lake rows landed since the last run (watermark =
--- newest `last_ingested_at` here, minus `lake_ingest_lookback_seconds` for files that became
--- visible late) are re-sessionized from a recompute point: their earliest new event, or earlier
+-- Incremental (docs/incremental.md): users with lake rows landed in this run's window are
+-- re-sessionized from a recompute point: their earliest new event, or earlier
 -- the start of any of their sessions that ends within one gap of it (a late event can bridge
 -- it). The `replace_windows` strategy then deletes that user's sessions from the recompute
 -- point on and inserts the recomputed ones. Sessions ids are hash(user, start): unchanged
@@ -13,7 +12,6 @@
     incremental_strategy='replace_windows',
     unique_key='user_id',
     replace_from_column='session_start',
-    on_schema_change='fail',
 ) }}
 
 {%- set gap_seconds = var('web_session_gap_minutes') * 60 %}
@@ -22,28 +20,27 @@ with
 
 {% if is_incremental() %}
 
-    {%- set since = landed_since() %}
+new_events as (
 
-    {%- set recompute_windows_sql %}
-        select
-            new_events.user_id,
-            least(min(new_events.first_new_event_time), min(sessions.session_start)) as recompute_from
-        from (
-            select user_id, min(event_time) as first_new_event_time
-            from {{ source('web', 'web_events') }}
-            where _ingested_at > {{ since }}
-            group by user_id
-        ) as new_events
-        left join {{ this }} as sessions
-            on new_events.user_id = sessions.user_id
-            and sessions.session_end >= {{ dbt.dateadd('second', -gap_seconds, 'new_events.first_new_event_time') }}
-        group by new_events.user_id
-    {%- endset %}
+    select user_id, min(event_time) as first_new_event_time
+    from {{ source('web', 'web_events') }}
+    where {{ landed_this_run('_ingested_at') }}
+    group by user_id
 
-    {%- set earliest = query_timestamp('select min(recompute_from) from (' ~ recompute_windows_sql ~ ')') %}
+),
 
 recompute_windows as (
-    {{ recompute_windows_sql }}
+
+    select
+        new_events.user_id,
+        least(min(new_events.first_new_event_time), min(sessions.session_start)) as recompute_from
+    from new_events
+    left join {{ this }} as sessions
+        on
+            new_events.user_id = sessions.user_id
+            and sessions.session_end >= {{ dbt.dateadd('second', -gap_seconds, 'new_events.first_new_event_time') }}
+    group by new_events.user_id
+
 ),
 
 {% endif %}
@@ -62,8 +59,7 @@ events as (
         on
             events.user_id = recompute_windows.user_id
             and events.event_time >= recompute_windows.recompute_from
-    -- A constant bound: lets DuckDB skip the lake's older row groups entirely.
-    where events.event_time >= {{ earliest }}
+    where {{ event_time_from('events.event_time', '(select min(recompute_from) from recompute_windows)', 'events.lake_date') }}
     {%- endif %}
 
 ),

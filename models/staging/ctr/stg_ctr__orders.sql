@@ -1,7 +1,6 @@
 -- Orders, one row per order id (the most recently landed version wins, so a newer extract can
--- update a status). order_date is GMT-3 already. device_type is mapped to the three platforms:
--- ios/iphone/ipad -> iOS, android -> Android, mobileweb/mobile_web/mweb/mobile -> MobileWeb
--- (case, spaces, `_` and `-` ignored); anything else has no platform and is not a CTR purchase.
+-- update a status). order_date is GMT-3 already. The device -> platform mapping is in
+-- int_orders_platform_mapped.
 with
 
 source as (
@@ -21,10 +20,7 @@ ranked as (
 
 latest as (
 
-    select
-        *,
-        replace(replace(replace(lower(trim(device_type)), ' ', ''), '_', ''), '-', '') as device_key
-    from ranked
+    select * from ranked
     where version_rank = 1
 
 )
@@ -36,11 +32,6 @@ select
     {{ dbt.date_trunc('minute', 'order_date') }} as ordered_minute,
     upper(trim(order_status)) as order_status,
     device_type,
-    case
-        when device_key in ('ios', 'iphone', 'ipad') then 'iOS'
-        when device_key = 'android' then 'Android'
-        when device_key in ('mobileweb', 'mweb', 'mobile') then 'MobileWeb'
-    end as platform,
     order_subtotal,
     order_discount,
     order_total,

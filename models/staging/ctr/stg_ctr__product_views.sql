@@ -22,6 +22,7 @@ product_views as (
         event_time,
         mpid,
         session_id,
+        date as lake_date,
         _ingested_at
     from source
     where event_type = 'custom_event' and event_name = 'product'
@@ -37,11 +38,12 @@ deduplicated as (
         event_time,
         mpid,
         session_id,
+        lake_date,
         count(*) as copies_landed,
         min(_ingested_at) as first_ingested_at,
         max(_ingested_at) as last_ingested_at
     from product_views
-    group by product_view_id, platform, code_color, event_time, mpid, session_id
+    group by product_view_id, platform, code_color, event_time, mpid, session_id, lake_date
 
 )
 
@@ -54,6 +56,7 @@ select
     {{ dbt.date_trunc('minute', dbt.dateadd('hour', var('ctr_utc_offset_hours'), 'event_time')) }} as viewed_minute,
     mpid,
     session_id,
+    lake_date,
     copies_landed,
     first_ingested_at,
     last_ingested_at

@@ -11,5 +11,6 @@ select
     lower(interactions.interaction_type) as interaction_type,
     interactions.timestamp as interaction_time,
     {{ dbt.date_trunc('minute', 'interactions.timestamp') }} as interaction_minute,
-    interactions._ingested_at as ingested_at
+    interactions._ingested_at as ingested_at,
+    interactions.date as lake_date
 from {{ source('interactions', 'interactions') }} as interactions

@@ -16,12 +16,13 @@ deduplicated as (
         event_time,
         device_id,
         client,
+        date as lake_date,
         count(*) as copies_landed,
         min(_ingested_at) as first_ingested_at,
         max(_ingested_at) as last_ingested_at
 
     from source
-    group by event_name, user_id, app_version, event_time, device_id, client
+    group by event_name, user_id, app_version, event_time, device_id, client, date
 
 )
 
@@ -35,6 +36,7 @@ select
     cast(event_time as date) as event_date,
     device_id,
     client,
+    lake_date,
     copies_landed,
     copies_landed - 1 as duplicates_removed,
     first_ingested_at,

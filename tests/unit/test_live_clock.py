@@ -1,51 +1,49 @@
-"""Watermarks (newest event - lateness, clock-advanced only while caught up, never backwards,
-future stamps capped), the lake watch (new files, rows by offset range, newest event and oldest
-landing time from the Parquet footer, compacted files not counted twice) and the landing lookback
-of the realtime runs. The wall clock is passed in, not faked."""
+"""The arrival clock (caught up: the poll's start less the fetch margin; behind: the newest record
+consumed; never backwards; the wall clock without Kafka; written as the file on-run-start reads),
+the lake watch (new files, rows by offset range, newest event and oldest landing time from the
+Parquet footer, compacted files not counted twice) and the landing lookback of the realtime runs.
+The wall clock is passed in, not faked."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pyarrow.parquet as pq
+
 from ingest.lake import write_rows
+from ingest.live.arrival_clock import CLOCK_FILE, FETCH_MARGIN_S, ArrivalClock, utc_naive
 from ingest.live.lake_watch import LakeWatch
 from ingest.live.lookback import LandingLookback
-from ingest.live.watermarks import Watermarks, utc_naive
 from ingest.sources import get_source
 
 T0 = 1_714_521_600.0  # 2024-05-01 00:00:00 UTC
 EVENT = utc_naive(T0)
 
 
-def test_watermark_is_newest_event_minus_lateness():
-    w = Watermarks(["view_log", "interactions"])
-    w.observe("view_log", EVENT, caught_up=False, now=T0 + 1)
-    w.observe("interactions", EVENT, caught_up=False, now=T0 + 1)
-    assert w.clocks["view_log"].watermark == EVENT - timedelta(seconds=10)  # the case's 10 s
-    assert w.clocks["interactions"].watermark == EVENT - timedelta(seconds=5)
-    assert w.dbt_vars(T0)["watermark_view_log"] == "2024-04-30 23:59:50.000000"
+def test_caught_up_source_is_through_its_last_poll_a_backlog_through_its_newest_record():
+    clock = ArrivalClock(["view_log", "interactions"])
+    clock.observe("view_log", now=T0 + 5, kafka=True, polled_at=T0, lag=0)
+    clock.observe("interactions", now=T0 + 5, kafka=True, polled_at=T0, lag=1200, behind_s=90.0)
+    assert clock.through["view_log"] == utc_naive(T0 - FETCH_MARGIN_S)
+    assert clock.through["interactions"] == utc_naive(T0 - 90)
 
 
-def test_quiet_caught_up_source_advances_with_the_clock_but_a_backlog_does_not():
-    quiet = Watermarks(["view_log"])
-    quiet.observe("view_log", EVENT, caught_up=True, now=T0)
-    quiet.observe("view_log", None, caught_up=True, now=T0 + 30)  # nothing new for 30 s
-    assert quiet.clocks["view_log"].watermark == EVENT + timedelta(seconds=20)
-
-    behind = Watermarks(["view_log"])
-    behind.observe("view_log", EVENT, caught_up=False, now=T0)
-    behind.observe("view_log", None, caught_up=False, now=T0 + 30)
-    assert behind.clocks["view_log"].watermark == EVENT - timedelta(seconds=10)
+def test_clock_never_goes_back_and_waits_for_the_first_report():
+    clock = ArrivalClock(["view_log"])
+    clock.observe("view_log", now=T0, kafka=True)  # the ingester has not polled yet
+    assert "view_log" not in clock.through
+    clock.observe("view_log", now=T0 + 1, kafka=True, polled_at=T0 + 1, lag=0)
+    clock.observe("view_log", now=T0 + 2, kafka=True, polled_at=T0 + 2, lag=50, behind_s=30)  # fell behind
+    assert clock.through["view_log"] == utc_naive(T0 + 1 - FETCH_MARGIN_S)
 
 
-def test_watermark_never_goes_back_and_caps_future_stamps():
-    w = Watermarks(["interactions"], max_future_s=60)
-    w.observe("interactions", EVENT, caught_up=False, now=T0)
-    w.observe("interactions", EVENT - timedelta(minutes=5), caught_up=False, now=T0 + 1)  # late data
-    assert w.clocks["interactions"].watermark == EVENT - timedelta(seconds=5)
-    w.observe("interactions", EVENT + timedelta(days=365), caught_up=False, now=T0 + 2)  # a bad clock
-    assert w.clocks["interactions"].watermark == utc_naive(T0 + 2 + 60) - timedelta(seconds=5)
-
+def test_without_kafka_the_clock_is_the_wall_clock_and_is_written_for_dbt(settings):
+    clock = ArrivalClock(["view_log", "interactions"])
+    clock.observe("view_log", now=T0, kafka=False)
+    clock.write(settings, lookback_seconds=0)
+    rows = pq.read_table(settings.run_dir / CLOCK_FILE).to_pylist()
+    assert rows == [{"source": "view_log", "arrived_through": EVENT, "lookback_seconds": 0},
+                    {"source": "interactions", "arrived_through": None, "lookback_seconds": 0}]
 
 def _land(settings, first: int, last: int, minutes: int = 0, landed: datetime = datetime(2024, 5, 1)) -> None:
     spec = get_source("interactions")
