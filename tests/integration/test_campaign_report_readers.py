@@ -54,7 +54,7 @@ def report(tmp_path_factory) -> tuple[Path, list[tuple]]:
     assert all(r.reconciles() for r in ingest_files(settings, "view_log", [str(views)]))
     run_dbt_subprocess(data_dir, "run", "--select", "+fct_campaign_views_minute", target_dir=tmp / "target")
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as con:
-        mart = con.execute(f"select {', '.join(COLUMNS)} from fct_campaign_views_minute").fetchall()
+        mart = con.execute(f"select {', '.join(COLUMNS)} from marts.fct_campaign_views_minute").fetchall()
     return settings.reports_dir / "campaign_minute", sorted(mart, key=_key)
 
 

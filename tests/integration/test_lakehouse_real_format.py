@@ -83,7 +83,7 @@ def test_a_real_format_sample_builds_every_mart_with_one_row_per_user(sample):
                                                                      if s not in ("success", "pass", "no-op")}
     assert set(MARTS) <= set(statuses)
     for mart in MARTS:
-        assert query(data_dir, f"select count(*) from {mart}")[0][0] > 0, mart
+        assert query(data_dir, f"select count(*) from marts.{mart}")[0][0] > 0, mart
 
     with open(extracts / "user_metadata.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -96,14 +96,14 @@ def test_a_real_format_sample_builds_every_mart_with_one_row_per_user(sample):
     users = query(data_dir, """
         select user_id, cast(join_date as varchar), country, device_type, subscription_type,
                has_conflicting_metadata, is_inferred
-        from dim_users""")
+        from marts.dim_users""")
     assert len(users) == len({u[0] for u in users})  # one row per user
     known = {u[0]: u for u in users if not u[6]}
     assert set(known) == set(by_user)
     assert {u for u, row in known.items() if row[5]} == conflicting
     assert all(known[u][1:5] == documented_winner(list(by_user[u])) for u in by_user)
     assert query(data_dir, "select rows_landed, users_with_metadata, users_with_conflicting_metadata "
-                           "from fct_app_users_quality") == [(3000, len(by_user), len(conflicting))]
+                           "from marts.fct_app_users_quality") == [(3000, len(by_user), len(conflicting))]
 
 
 def test_a_value_never_seen_before_warns_lands_in_other_and_is_counted(sample, tmp_path):
@@ -128,15 +128,15 @@ def test_a_value_never_seen_before_warns_lands_in_other_and_is_counted(sample, t
     assert not [n for n, r in by_name.items() if r["status"] in ("fail", "error", "skipped")]
     assert query(data_dir, f"""
         select device_type, device_class, subscription_type, subscription_class
-        from dim_users where user_id = '{NEW_USER}'""") == [("Smart Fridge", "other", "lifetime", "other")]
+        from marts.dim_users where user_id = '{NEW_USER}'""") == [("Smart Fridge", "other", "lifetime", "other")]
     assert query(data_dir, """
         select unseen_device_type_users, unseen_device_types, unseen_subscription_type_users,
                unseen_subscription_types
-        from fct_app_users_quality""") == [(1, "Smart Fridge", 1, "lifetime")]
+        from marts.fct_app_users_quality""") == [(1, "Smart Fridge", 1, "lifetime")]
     assert query(data_dir, """
-        select unseen_action_type_count from fct_app_interactions_quality
+        select unseen_action_type_count from marts.fct_app_interactions_quality
         where interaction_date = '2023-03-02'""") == [(1,)]
     # The new user's session is in the metrics, under the 'other' device class.
     assert query(data_dir, """
-        select device_type, session_count, interaction_count from fct_app_session_metrics
+        select device_type, session_count, interaction_count from marts.fct_app_session_metrics
         where device_class = 'other'""") == [("Smart Fridge", 1, 2)]
