@@ -237,13 +237,15 @@ class Alerter:
                 self._counts[bucket] = self._counts.get(bucket, 0) + int(n)
                 if rule.name not in self._newest or start > self._newest[rule.name]:
                     self._newest[rule.name] = start
-        # Windows far behind the newest are finished: drop their counts to bound memory.
+        values = [(b[1], b[2], float(n)) for b, n in self._counts.items() if b[0] == rule.name]
+        # Windows far behind the newest are finished: drop their counts to bound memory, once they
+        # have been evaluated (a backlog landed in one cycle still fires for its older windows).
         newest = self._newest.get(rule.name)
         if newest is not None:
             horizon = newest - timedelta(seconds=rule.window_s * 10)
             for bucket in [b for b in self._counts if b[0] == rule.name and b[2] < horizon]:
                 del self._counts[bucket]
-        return [(b[1], b[2], float(n)) for b, n in self._counts.items() if b[0] == rule.name]
+        return values
 
     def _sql(self, rule: Rule) -> list[tuple[str, datetime, float]]:
         exports = self.settings.exports_dir

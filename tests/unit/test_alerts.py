@@ -138,6 +138,23 @@ def test_spike_fires_exactly_once_and_normal_traffic_never(settings, tmp_path, w
     assert len(received) == 1
 
 
+def test_a_backlog_landed_in_one_cycle_fires_for_its_older_windows(settings, tmp_path, webhook):
+    """Windows far behind the newest are dropped to bound memory, but only after they were
+    evaluated: a spike twenty minutes before the newest record of the same batch still fires."""
+    url, _ = webhook
+    config = load_rules(rules_file(tmp_path, 20, url), env={})
+    watch = LakeWatch(settings, [get_source("interactions")])
+    alerter = Alerter(settings, config)
+    spike = [{"user_id": f"u{i}", "item_id": SPIKE_ITEM, "interaction_type": "view",
+              "timestamp": f"2024-05-01T00:05:{i:02d}.000Z"} for i in range(30)]
+    newest = [{"user_id": "u0", "item_id": "item-0", "interaction_type": "view",
+               "timestamp": "2024-05-01T00:25:00.000Z"}]
+    Landing(settings).land(spike + newest)
+    new = watch.scan()
+    fired = alerter.evaluate({s: d.files for s, d in new.items()})
+    assert [(a.key, str(a.window_start), a.value) for a in fired] == [(SPIKE_ITEM, "2024-05-01 00:05:00", 30.0)]
+
+
 def test_ingest_lag_fires_once_per_window(settings, tmp_path):
     path = tmp_path / "alerts.yml"
     path.write_text("rules:\n  - {name: lag, metric: ingest_lag_seconds, key: source, window: 5m, threshold: 144}\n")
