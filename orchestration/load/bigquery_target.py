@@ -19,6 +19,7 @@ import duckdb
 
 from .marts import Mart
 from .partitions import DayState
+from .relations import warehouse_catalog
 
 STATE_TABLE = "_pulse_loaded_partitions"
 STATE_SCHEMA = [
@@ -29,7 +30,6 @@ STATE_SCHEMA = [
     {"name": "run_id", "type": "STRING", "mode": "NULLABLE"},
     {"name": "loaded_at", "type": "TIMESTAMP", "mode": "REQUIRED"},
 ]
-WAREHOUSE_ALIAS = "pulse_warehouse"
 
 
 def make_client(project: str | None, location: str | None, credentials_file: str | None):
@@ -55,16 +55,17 @@ class BigQueryTarget:
         self.bq = bigquery
         self.client = client
         self.dataset = dataset
+        self.catalog = warehouse_catalog(warehouse)
         self.con = duckdb.connect()
         self.con.execute("set TimeZone = 'UTC'")
-        self.con.execute(f"attach '{str(warehouse).replace(chr(39), chr(39) * 2)}' as {WAREHOUSE_ALIAS} (read_only)")
+        self.con.execute(f"attach '{str(warehouse).replace(chr(39), chr(39) * 2)}' as \"{self.catalog}\" (read_only)")
         self._state_ready = False
 
     def describe(self) -> str:
         return f"BigQuery {self.dataset}"
 
     def source(self, schema: str, identifier: str) -> str:
-        return f'{WAREHOUSE_ALIAS}."{schema}"."{identifier}"'
+        return f'"{self.catalog}"."{schema}"."{identifier}"'
 
     def _schema(self, fields: list[dict]) -> list:
         return [self.bq.SchemaField(f["name"], f["type"], mode=f.get("mode", "NULLABLE"),

@@ -15,9 +15,9 @@ import duckdb
 
 from .marts import DUCKDB_TYPES, Mart
 from .partitions import DayState
+from .relations import warehouse_catalog
 
 STATE_TABLE = "_pulse_loaded_partitions"
-WAREHOUSE_ALIAS = "pulse_warehouse"
 
 
 class DuckDBServing:
@@ -26,9 +26,13 @@ class DuckDBServing:
     def __init__(self, path: Path, warehouse: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.catalog = warehouse_catalog(warehouse)
+        if path.stem == self.catalog:
+            raise ValueError(f"the serving database {path} needs a file name other than the warehouse's "
+                             f"({warehouse.name})")
         self.con = duckdb.connect(str(path))
         self.con.execute("set TimeZone = 'UTC'")  # loaded_at is naive UTC, like every time in pulse
-        self.con.execute(f"attach '{_quote(warehouse)}' as {WAREHOUSE_ALIAS} (read_only)")
+        self.con.execute(f"attach '{_quote(warehouse)}' as \"{self.catalog}\" (read_only)")
         self.con.execute(
             f"create table if not exists {STATE_TABLE} (table_name varchar not null, partition_date date not null, "
             "row_count bigint not null, fingerprint varchar not null, run_id varchar, loaded_at timestamp not null)"
@@ -39,7 +43,7 @@ class DuckDBServing:
 
     def source(self, schema: str, identifier: str) -> str:
         """How this connection names a relation of the dbt warehouse."""
-        return f'{WAREHOUSE_ALIAS}."{schema}"."{identifier}"'
+        return f'"{self.catalog}"."{schema}"."{identifier}"'
 
     def prepare(self, mart: Mart) -> None:
         """Create the serving table; one whose columns no longer match the schema is rebuilt whole."""

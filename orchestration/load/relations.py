@@ -7,6 +7,7 @@ a model is configured into, and never reads a stale copy left in an old schema.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -26,3 +27,12 @@ def built_relations(names: list[str], target: str) -> dict[str, BuiltRelation]:
     if missing:
         raise ValueError(f"the dbt project has no model {', '.join(missing)}")
     return {name: BuiltRelation(adapter, by_name[name].schema, by_name[name].alias or name) for name in names}
+
+
+def warehouse_catalog(warehouse: Path) -> str:
+    """The name to attach the dbt warehouse under: its own catalog name (the file's stem).
+
+    dbt-duckdb writes views with catalog-qualified references (`"warehouse"."intermediate"...`), so a
+    view such as `fct_streams` only resolves when the file is attached under that same name.
+    """
+    return warehouse.stem
