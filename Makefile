@@ -49,6 +49,7 @@ system-packages:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/python tools/check_imports.py
 	PULSE_DBT_TARGET=lint $(BIN)/sqlfluff lint models analyses
 
 pytest: $(STAMP)

@@ -1,4 +1,4 @@
--- The interactions case, Problem 2: its aggregates answered from the marts, one row each.
+-- The interactions case: its aggregates answered from the marts, one row each.
 with
 
 overview as (

@@ -1,4 +1,4 @@
--- The watch-streams case, Problem 2 (a and b): its questions answered from the marts, one row each.
+-- The watch-streams case: its questions answered from the marts, one row each.
 with
 
 finished as (

@@ -1,4 +1,4 @@
--- The web-events case, Problem 1: its four questions answered from the marts, one row each.
+-- The web-events case: its four questions answered from the marts, one row each.
 with
 
 most_active_day as (

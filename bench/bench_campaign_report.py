@@ -89,9 +89,9 @@ def main() -> int:
                       DBT_LOG_PATH=str(root / "logs"))
     sys.path.insert(0, str(REPO))
     from ingest.config import load_settings
-    from ingest.dbt import dbt_args
     from ingest.files import ingest_files
     from ingest.lake import ensure_data_dirs
+    from pulse.dbt import dbt_args
 
     settings = load_settings()
     ensure_data_dirs(settings)

@@ -81,7 +81,7 @@ class Server:
         self.port = free_port()
         env = {**os.environ, "PULSE_DATA_DIR": str(data_dir)}
         env.pop("PULSE_API_TOKEN", None)
-        self.proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "serve", "api", "--port", str(self.port),
+        self.proc = subprocess.Popen([sys.executable, "-m", "pulse.cli", "serve", "api", "--port", str(self.port),
                                       "--log-level", "warning"], env=env, cwd=REPO)
         self.base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30

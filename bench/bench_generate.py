@@ -30,13 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from ingest import broker  # noqa: E402
 from ingest.config import load_settings  # noqa: E402
-from ingest.generate import get_dataset  # noqa: E402
-from ingest.generate.core import generated_records  # noqa: E402
-from ingest.generate.faults import FaultCounts, Faults, items, kafka_messages  # noqa: E402
-from ingest.generate.producer import PRODUCER_TUNING, ensure_topic, partitions_for_keys  # noqa: E402
-from ingest.generate.runner import Options, build_plan, run  # noqa: E402
+from pulse import broker  # noqa: E402
+from pulse.generate import get_dataset  # noqa: E402
+from pulse.generate.core import generated_records  # noqa: E402
+from pulse.generate.faults import FaultCounts, Faults, items, kafka_messages  # noqa: E402
+from pulse.generate.producer import PRODUCER_TUNING, ensure_topic, partitions_for_keys  # noqa: E402
+from pulse.generate.runner import Options, build_plan, run  # noqa: E402
 
 START = datetime(2024, 5, 1)
 

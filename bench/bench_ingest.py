@@ -84,7 +84,7 @@ def interactions_csv(path: Path, n: int) -> None:
 def phase_bare(bootstrap: str, n: int) -> dict:
     from kafka import KafkaConsumer, TopicPartition
 
-    from ingest.kafka_ingest import CONSUMER_TUNING
+    from ingest.kafka.lander import CONSUMER_TUNING
 
     t0 = time.perf_counter()  # like the ingester's, its time includes connecting
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, **{**CONSUMER_TUNING, "auto_offset_reset": "earliest"})
@@ -102,7 +102,7 @@ def phase_bare(bootstrap: str, n: int) -> dict:
 
 def phase_ingest(bootstrap: str, n: int, source: str) -> dict:
     from ingest.config import load_settings
-    from ingest.kafka_ingest import ingest_until_caught_up
+    from ingest.kafka.lander import ingest_until_caught_up
 
     settings = load_settings()
     t0 = time.perf_counter()
@@ -145,9 +145,9 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from ingest import broker
     from ingest.config import load_settings
     from ingest.sources import SOURCES
+    from pulse import broker
 
     view_source = "view_log" if "view_log" in SOURCES else "web_events"
     file_source = "user_interactions" if "user_interactions" in SOURCES else None

@@ -34,7 +34,7 @@ def pulse(*args: str) -> None:
 
 
 def timed_run(*extra: str) -> tuple[float, float, int]:
-    from ingest.dbt import run_dbt
+    from pulse.dbt import run_dbt
 
     started = time.perf_counter()
     result = run_dbt("run", "--select", SELECT, *extra, quiet=True)

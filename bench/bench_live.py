@@ -40,8 +40,8 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ingest import broker  # noqa: E402
 from ingest.config import load_settings  # noqa: E402
+from pulse import broker  # noqa: E402
 
 SPLIT = {"interactions": 0.5, "watch_events": 0.25, "view_log": 0.25}
 MINUTE_EXPORT = "fct_campaign_views_minute"
@@ -119,7 +119,7 @@ CHILDREN: list[subprocess.Popen] = []  # stopped on the way out, whatever happen
 
 
 def spawn(env: dict, log: Path, *args: str) -> subprocess.Popen:
-    p = subprocess.Popen([sys.executable, "-m", "ingest.cli", *args], env=env, cwd=REPO,
+    p = subprocess.Popen([sys.executable, "-m", "pulse.cli", *args], env=env, cwd=REPO,
                          stdout=log.open("a"), stderr=subprocess.STDOUT)
     CHILDREN.append(p)
     return p
@@ -139,9 +139,9 @@ def produce(dataset: str, rate: float, duration: float) -> None:
 
     `pulse generate` paces by a token bucket, so its event times can drift seconds from the wall
     clock; freshness is measured against event time, so this producer keeps them equal."""
-    from ingest.generate import Plan, get_dataset
-    from ingest.generate.core import simulate
-    from ingest.generate.producer import ensure_topic, make_producer, partitions_for_keys, topic_partitions
+    from pulse.generate import Plan, get_dataset
+    from pulse.generate.core import simulate
+    from pulse.generate.producer import ensure_topic, make_producer, partitions_for_keys, topic_partitions
 
     settings = load_settings()
     topic = settings.topic(dataset)
@@ -208,8 +208,8 @@ def dbt_cycle_baseline(env: dict, cycles: int = 3) -> tuple[float, float]:
     code = f"""
 import json, time
 from dbt.cli.main import dbtRunner
-from ingest.dbt import dbt_args
-from ingest.live.dbt_cycle import RealtimeDbt
+from pulse.dbt import dbt_args
+from pulse.live.dbt_cycle import RealtimeDbt
 d = RealtimeDbt()
 d.run({{}}, with_parents=True)
 t = time.perf_counter()
@@ -254,7 +254,7 @@ def main() -> int:
         # Warm-up: create topics and the warehouse so the baseline has models to run.
         for p in generators(env, log, 100, 3):
             p.wait()
-        subprocess.run([sys.executable, "-m", "ingest.cli", "run", "--plain", "--cycles", "2", "--no-alerts"],
+        subprocess.run([sys.executable, "-m", "pulse.cli", "run", "--plain", "--cycles", "2", "--no-alerts"],
                        env=env, cwd=REPO, stdout=log.open("a"), stderr=subprocess.STDOUT, check=True)
         warm, cold = dbt_cycle_baseline(env)
         print(f"dbt realtime cycle: reused manifest {warm:.2f} s, re-parse each cycle {cold:.2f} s "

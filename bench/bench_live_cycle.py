@@ -1,7 +1,7 @@
 """One realtime dbt cycle on an existing live lake: the batch lookback vs the loop's bound (not a test).
 
 `pulse run` writes the landing lookback into data/run/live_clock.parquet each cycle
-(ingest/live/lookback.py): normally 0 s, where batch runs re-read 300 s of landed rows. This runs
+(pulse/live/lookback.py): normally 0 s, where batch runs re-read 300 s of landed rows. This runs
 the realtime models on the reused manifest, with nothing new landed, alternately with both values
 in the same process, and prints the median cycle time of each and per-model times of the last runs.
 
@@ -34,8 +34,8 @@ def main() -> int:
     import pyarrow.parquet as pq
 
     from ingest.lake import write_table_atomic
-    from ingest.live.arrival_clock import CLOCK_FILE
-    from ingest.live.dbt_cycle import RealtimeDbt
+    from pulse.live.arrival_clock import CLOCK_FILE
+    from pulse.live.dbt_cycle import RealtimeDbt
 
     clock_path = args.data_dir / "run" / CLOCK_FILE
     clock = pq.read_table(clock_path)  # the live run's last arrival clock

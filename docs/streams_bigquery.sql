@@ -1,4 +1,4 @@
--- BigQuery table for fct_streams (watch-streams case, Problem 2 b, task 3 "Data Modeling").
+-- BigQuery table for fct_streams (the watch-streams case's data modeling task).
 -- Same columns and meaning as the dbt mart (docs/models-web-streams-interactions.md) and
 -- docs/streams_bigquery_schema.json (`bq mk --table ... docs/streams_bigquery_schema.json`).
 -- Partitioned by the stream's day and clustered by user and program: the batch metrics

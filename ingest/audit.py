@@ -2,7 +2,7 @@
 
 The unit is the Kafka message (its offset): an exploded message (an mParticle batch) lands as
 several rows, numbered by `_row`, some of which may be quarantined; the message counts once.
-For each topic partition (and log epoch, see `kafka_names`) the audit reads the `_offset`/`_row`
+For each topic partition (and log epoch, see `ingest.kafka.names`) the audit reads the `_offset`/`_row`
 columns of every landed and quarantined file and checks:
   - no (offset, _row) is stored twice (landed twice, quarantined twice, or both);
   - every file's offsets lie inside the range its name records;
@@ -10,7 +10,7 @@ columns of every landed and quarantined file and checks:
     watermark - 1 is in the lake (offsets past the lake's newest are reported as "not yet landed").
 Offsets before the broker's first retained one (expired) are checked within the lake only.
 
-What the ingester recorded (`kafka_epochs`) explains the rest, per epoch: a range lost to
+What the ingester recorded (`ingest.kafka.epochs`) explains the rest, per epoch: a range lost to
 retention or to a reset is "lost" (the audit fails and says how many, where); an epoch that a
 later one superseded is "reset" (its log started over; that alone loses nothing the lake held);
 a broker whose topic id is not the one the lake's newest files came from holds a new incarnation
@@ -28,10 +28,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from .config import Settings
-from .kafka_epochs import Lost, Reset, read_file_metadata, read_ledger, topic_id_of
-from .kafka_names import OffsetRange, kafka_files, parse_name
-from .lake import quarantine_dir, source_dir
+from ingest.config import Settings
+from ingest.kafka.epochs import Lost, Reset, read_file_metadata, read_ledger, topic_id_of
+from ingest.kafka.names import OffsetRange, kafka_files, parse_name
+from ingest.lake import quarantine_dir, source_dir
 
 
 @dataclass
@@ -195,7 +195,7 @@ def add_broker_view(settings: Settings, audits: dict[tuple[str, int, int], Parti
     """Compare the newest epoch of each partition with the broker's current log."""
     from kafka import TopicPartition
 
-    from . import kafka_client
+    from ingest.kafka import client as kafka_client
 
     consumer = kafka_client.consumer(settings, enable_auto_commit=False, auto_offset_reset="earliest",
                                      allow_auto_create_topics=False, metrics_enabled=False, request_timeout_ms=10_000)

@@ -30,10 +30,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import Settings
-from .kafka_epochs import LAST_FP_KEY
-from .kafka_names import OffsetRange, file_stem, kafka_files, resume_points
-from .lake import source_dir, write_table_atomic
+from ingest.config import Settings
+from ingest.kafka.epochs import LAST_FP_KEY
+from ingest.kafka.names import OffsetRange, file_stem, kafka_files, resume_points
+from ingest.lake import source_dir, write_table_atomic
 
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 

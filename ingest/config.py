@@ -10,9 +10,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.sources import TOPIC_SOURCES
+
 DEFAULT_PORT = 9092
 # Topics the live sources arrive on; each defaults to the source's own name.
-TOPIC_SOURCES = ("web_events", "watch_events", "interactions", "view_log", "product_views")
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from .config import load_settings
-from .lake import ensure_data_dirs
+from ingest.config import load_settings
+from ingest.lake import ensure_data_dirs
 
 
 class Plugin(BasePlugin):

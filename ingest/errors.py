@@ -1,4 +1,4 @@
-"""Error kinds the command line maps to exit codes (ingest/cli.py)."""
+"""Error kinds the command line maps to exit codes (pulse/cli.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Lake I/O: typed Parquet written atomically into hive partitions, and the quarantine.
 
-Layout (DESIGN.md):
+Layout (docs/architecture.md):
     <data>/lake/<source>/date=YYYY-MM-DD/<name>.parquet        landed rows, lake columns included
     <data>/lake/_quarantine/<source>/date=YYYY-MM-DD/<name>.parquet   bad records with the reason
 Files are written to a hidden temporary name in the same folder and renamed into place, so a reader
@@ -10,17 +10,17 @@ Files are written to a hidden temporary name in the same folder and renamed into
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .config import Settings
-from .sources.base import LAKE_FIELDS, SourceSpec
+from ingest.config import Settings
+from ingest.sources.base import LAKE_FIELDS, SourceSpec
 
 # Every lake folder holds this zero-row file carrying the schema, so `read_parquet` over the
 # folder works (and dbt builds) before anything was ingested. The leading underscore makes
@@ -77,24 +77,44 @@ def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None
 
 def ensure_data_dirs(settings: Settings) -> None:
     """Create the data folders and every registered source's placeholder files (idempotent)."""
-    from .sources import SOURCES  # late import: sources import nothing from here, keep it that way
+    from ingest.sources import SOURCES  # late import: sources import nothing from here, keep it that way
 
     for folder in (settings.data_dir, settings.exports_dir, settings.reports_dir):
         folder.mkdir(parents=True, exist_ok=True)
     ensure_placeholders(settings, SOURCES.values())
 
 
-def write_rows(
-    settings: Settings, spec: SourceSpec, rows: Iterable[Mapping[str, Any]], name: str
-) -> dict[date, int]:
-    """Land typed rows, one file `<name>.parquet` per event date. Returns rows written per date."""
-    by_day: dict[date, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_day[spec.partition_date(row)].append(row)
-    for day, day_rows in by_day.items():
-        table = pa.Table.from_pylist(day_rows, schema=spec.schema)
-        write_table_atomic(table, partition_dir(source_dir(settings, spec.name), day) / f"{name}.parquet")
-    return {day: len(day_rows) for day, day_rows in by_day.items()}
+def days_of(table: pa.Table, day_field: str | None, default: date = PLACEHOLDER_DAY) -> Iterator[tuple[date, pa.Table]]:
+    """`table` split by the UTC date of `day_field`; rows without one (or no field) go to `default`.
+
+    The one rule every landing path splits rows by: Kafka flushes, file chunks and test rows.
+    """
+    if day_field is None:
+        yield default, table
+        return
+    days = pc.fill_null(pc.cast(table[day_field], pa.date32()), pa.scalar(default, pa.date32()))
+    for day in pc.unique(days).to_pylist():
+        yield day, table.filter(pc.equal(days, pa.scalar(day, pa.date32())))
+
+
+def write_table_by_day(settings: Settings, spec: SourceSpec, table: pa.Table, name: str,
+                       skip_existing: bool = False, metadata: dict[bytes, bytes] | None = None) -> dict[date, int]:
+    """Land typed rows as `<name>.parquet` in the date folder of each row's partition field, each
+    file atomically; `skip_existing` leaves files already there (a replay). Returns rows per date
+    written."""
+    written = {}
+    for day, part in days_of(table, spec.partition_field):
+        path = partition_dir(source_dir(settings, spec.name), day) / f"{name}.parquet"
+        if skip_existing and path.exists():
+            continue
+        write_table_atomic(part, path, metadata)
+        written[day] = part.num_rows
+    return written
+
+
+def write_rows(settings: Settings, spec: SourceSpec, rows: Iterable[Mapping[str, Any]], name: str) -> dict[date, int]:
+    """Land typed rows given as mappings (tests, small landings), like `write_table_by_day`."""
+    return write_table_by_day(settings, spec, pa.Table.from_pylist(list(rows), schema=spec.schema), name)
 
 
 def write_quarantine(

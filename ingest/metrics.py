@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import Settings
+from ingest.config import Settings
 
 METRICS_FILE = "kafka_ingest.jsonl"
 ROTATE_BYTES = 64 * 1024 * 1024

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest import broker
 from ingest.config import Settings, load_settings
+from pulse import broker
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,8 @@
-"""Registry of every source pulse lands. Add a module with a `SPEC` and list it here."""
+"""Registry of every source pulse lands. A new source: a module with a `SPEC`, listed here once."""
 
 from __future__ import annotations
+
+from ingest.sources.base import FileFormatError, RecordError, SourceSpec
 
 from . import (
     campaigns,
@@ -14,7 +16,6 @@ from . import (
     watch_events,
     web_events,
 )
-from .base import FileFormatError, RecordError, SourceSpec
 
 SOURCES: dict[str, SourceSpec] = {
     spec.name: spec
@@ -31,6 +32,9 @@ SOURCES: dict[str, SourceSpec] = {
         user_metadata.SPEC,
     )
 }
+
+# Sources also landed from Kafka, in registry order (the topics `pulse ingest kafka` and `pulse run` read).
+TOPIC_SOURCES: tuple[str, ...] = tuple(name for name, spec in SOURCES.items() if spec.kafka_topic)
 
 
 def get_source(name: str) -> SourceSpec:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..validate import int_range_error
+from ingest.validate import int_range_error
 
 # Columns every landed row carries. Kafka rows fill _topic/_partition/_offset and the record's own
 # timestamp and its type (the record's arrival: docs/incremental.md), file rows fill _file/_row;
@@ -86,6 +86,8 @@ class SourceSpec:
     # Splits one decoded Kafka message into its records (e.g. an mParticle batch into its events);
     # None: one message is one record. Raises RecordError when the message has no valid shape.
     explode: Callable[[Any], list[Mapping[str, Any]]] | None = None
+    # Also landed from a Kafka topic, by default named like the source (PULSE_TOPIC_<NAME> renames it).
+    kafka_topic: bool = False
 
     @property
     def field_names(self) -> list[str]:

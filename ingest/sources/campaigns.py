@@ -6,8 +6,8 @@ newer version of the file adds its rows; staging keeps each campaign's most rece
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
 
 SPEC = SourceSpec(
     name="campaigns",

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .base import RecordError, SourceSpec
+from ingest.sources.base import RecordError, SourceSpec
 
 
 @dataclass(frozen=True)

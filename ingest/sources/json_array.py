@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import FileFormatError
+from ingest.sources.base import FileFormatError
 
 CHUNK_CHARS = 1 << 20
 _SPACE = " \t\n\r"

@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..validate import utf8_reason
-from .base import FileFormatError, RawRecord, SourceSpec
+from ingest.sources.base import FileFormatError, RawRecord, SourceSpec
+from ingest.validate import utf8_reason
 
 
 def read_json_lines(path: Path, spec: SourceSpec) -> Iterator[RawRecord]:

@@ -7,8 +7,8 @@ undated partition.
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
 
 SPEC = SourceSpec(
     name="order_items",

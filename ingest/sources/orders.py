@@ -6,8 +6,8 @@ The lake partition is that local date.
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
 
 SPEC = SourceSpec(
     name="orders",

@@ -20,10 +20,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, FileFormatError, RawRecord, RecordError, SourceSpec
-from .checked import CheckedSourceSpec
-from .json_array import iter_json_array
+from ingest.sources import parsers
+from ingest.sources.base import Field, FileFormatError, RawRecord, RecordError, SourceSpec
+from ingest.sources.checked import CheckedSourceSpec
+from ingest.sources.json_array import iter_json_array
 
 PLATFORMS = ("iOS", "Android", "MobileWeb")
 _BY_LOWER = {p.lower(): p for p in PLATFORMS}
@@ -128,6 +128,7 @@ def _product_view_has_code_color(row: dict[str, Any]) -> None:
 
 SPEC = CheckedSourceSpec(
     name="product_views",
+    kafka_topic=True,
     description="mParticle events (product views and others), one row per event of a batch.",
     partition_field="event_time",
     file_reader=read_platform_folder_json,

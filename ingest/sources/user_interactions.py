@@ -8,8 +8,8 @@ models, which exclude those rows from the metrics and count them in `fct_app_int
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
 
 SPEC = SourceSpec(
     name="user_interactions",

@@ -9,8 +9,8 @@ user anyway, because the same user_id can appear more than once with conflicting
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
 
 SPEC = SourceSpec(
     name="user_metadata",

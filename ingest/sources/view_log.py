@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, RecordError, SourceSpec
-from .checked import CheckedSourceSpec
-from .json_lines import read_json_lines
+from ingest.sources import parsers
+from ingest.sources.base import Field, RecordError, SourceSpec
+from ingest.sources.checked import CheckedSourceSpec
+from ingest.sources.csv_reader import read_csv
+from ingest.sources.json_lines import read_json_lines
 
 
 def _read(path: Path, spec: SourceSpec):
-    from ..files import read_csv  # late import: ingest.files imports the source registry
 
     reader = read_csv if path.suffix.lower() == ".csv" else read_json_lines
     return reader(path, spec)
@@ -33,6 +33,7 @@ def _ends_after_start(row: dict) -> None:
 
 SPEC = CheckedSourceSpec(
     name="view_log",
+    kafka_topic=True,
     description="Banner views, one row per received view message (duplicates included).",
     partition_field="end_timestamp",
     file_reader=_read,

@@ -1,4 +1,4 @@
-"""Watch heartbeats (web-events-and-watch-streams case, Problem 2): one event every ~4 s per stream.
+"""Watch heartbeats (the watch-streams case): one event every ~4 s per stream.
 
 Topic `watch_events` carries JSON objects `{user_id, program_id, start_time, session_id, device,
 event_time}` keyed by session_id; the same objects can be landed from JSON-lines files (`*.jsonl`)
@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
-from .json_lines import read_json_lines
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
+from ingest.sources.csv_reader import read_csv
+from ingest.sources.json_lines import read_json_lines
 
 
 def _read(path: Path, spec: SourceSpec):
-    from ..files import read_csv  # late import: ingest.files imports the source registry
 
     reader = read_csv if path.suffix.lower() == ".csv" else read_json_lines
     return reader(path, spec)
@@ -25,6 +25,7 @@ def _read(path: Path, spec: SourceSpec):
 
 SPEC = SourceSpec(
     name="watch_events",
+    kafka_topic=True,
     description="Watch/listen heartbeats, one row per event.",
     partition_field="event_time",
     file_reader=_read,

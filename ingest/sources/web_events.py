@@ -1,12 +1,13 @@
-"""Web-app events (web-events case, Problem 1): the real extract is a CSV with `... UTC` times."""
+"""Web-app events (the web-events case): the real extract is a CSV with `... UTC` times."""
 
 import pyarrow as pa
 
-from . import parsers
-from .base import Field, SourceSpec
+from ingest.sources import parsers
+from ingest.sources.base import Field, SourceSpec
 
 SPEC = SourceSpec(
     name="web_events",
+    kafka_topic=True,
     description="Events tracked by the web app, one row per event.",
     partition_field="event_time",
     fields=(

@@ -18,7 +18,7 @@ class BuiltRelation:
 
 
 def built_relations(names: list[str], target: str) -> dict[str, BuiltRelation]:
-    from ingest.dbt import run_dbt
+    from pulse.dbt import run_dbt
 
     manifest = run_dbt("parse", "--target", target, "--log-level", "none").result
     adapter = manifest.metadata.adapter_type

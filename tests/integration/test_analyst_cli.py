@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from ingest.live.analyst import build_analyst_db
+from pulse.live.analyst import build_analyst_db
 
 pytestmark = pytest.mark.integration
 

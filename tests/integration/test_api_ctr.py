@@ -47,7 +47,7 @@ def running_api(data_dir: Path, token: str | None = TOKEN):
     env.pop("PULSE_API_TOKEN", None)
     if token:
         env["PULSE_API_TOKEN"] = token
-    proc = subprocess.Popen([sys.executable, "-m", "ingest.cli", "serve", "api", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "pulse.cli", "serve", "api", "--port", str(port),
                              "--log-level", "warning"], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -4,8 +4,8 @@ import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from ingest import broker
 from ingest.config import load_settings
+from pulse import broker
 from tests.conftest import free_port
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 def pulse(*args: str, env: dict[str, str]) -> tuple[int, str, float]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "ingest.cli", *args], cwd=REPO, env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "pulse.cli", *args], cwd=REPO, env=env, capture_output=True,
                           text=True, timeout=60)
     return proc.returncode, proc.stderr + proc.stdout, time.monotonic() - started
 

@@ -18,8 +18,8 @@ import pytest
 from ingest.config import load_settings
 from ingest.files import ingest_files
 from ingest.lake import ensure_data_dirs
-from ingest.live.arrival_clock import ArrivalClock
-from ingest.live.dbt_cycle import RealtimeDbt
+from pulse.live.arrival_clock import ArrivalClock
+from pulse.live.dbt_cycle import RealtimeDbt
 from tests.fixtures.load import FIXTURES
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest.files import ingest_files
-from ingest.kafka_decode import decode_message
+from ingest.kafka.decode import decode_message
 from ingest.sources import SOURCES
 from ingest.sources.base import FileFormatError
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import main as pulse
-from ingest.dbt import run_dbt
-from ingest.live.loop import LiveLoop, LoopOptions
-from serve.dashboard_launch import streamlit_command
+from pulse.cli import main as pulse
+from pulse.dbt import run_dbt
+from pulse.live.loop import LiveLoop, LoopOptions
+from pulse.serve.dashboard_launch import streamlit_command
 from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.integration

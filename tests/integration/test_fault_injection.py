@@ -16,8 +16,8 @@ import pytest
 from kafka import KafkaProducer
 
 from ingest.audit import add_broker_view, audit_lake
-from ingest.kafka_ingest import ingest_until_caught_up
-from ingest.kafka_names import resume_points
+from ingest.kafka.lander import ingest_until_caught_up
+from ingest.kafka.names import resume_points
 from tests.integration.test_kafka_ingest import lake_rows, make_topic, offsets_of, topic_settings, web_event
 
 __all__ = ["topic_settings"]  # the fixture, shared with the Kafka ingestion tests
@@ -56,7 +56,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(topic_settings):
     thread = threading.Thread(target=producer, daemon=True)
     thread.start()
     env = {**os.environ}
-    cmd = [sys.executable, "-m", "ingest.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
+    cmd = [sys.executable, "-m", "pulse.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
            "--flush-records", "200", "--flush-interval", "0.1"]
     killed_with_files = 0
     try:

@@ -16,11 +16,11 @@ from datetime import datetime
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from ingest import broker
-from ingest.cli import main as pulse
 from ingest.config import load_settings
-from ingest.generate.faults import Faults
-from ingest.generate.runner import Options, run
+from pulse import broker
+from pulse.cli import main as pulse
+from pulse.generate.faults import Faults
+from pulse.generate.runner import Options, run
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration

@@ -20,17 +20,17 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from ingest import broker
 from ingest.audit import add_broker_view, audit_lake
-from ingest.cli import main
 from ingest.compact import compact_lake
 from ingest.config import load_settings
-from ingest.kafka_ingest import KafkaIngester, ingest_until_caught_up
-from ingest.kafka_names import kafka_files, parse_name, source_roots
+from ingest.kafka.lander import KafkaIngester, ingest_until_caught_up
+from ingest.kafka.names import kafka_files, parse_name, source_roots
 from ingest.metrics import read_metrics
 from ingest.sources import SOURCES
 from ingest.sources.base import Field, RecordError, SourceSpec
 from ingest.sources.parsers import integer, text, utc_timestamp
+from pulse import broker
+from pulse.cli import main
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
@@ -191,7 +191,7 @@ def test_two_ingesters_in_a_group_cover_every_partition_once(topic_settings):
     n = 2000
     produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(n)], 4)
     group = f"g_{uuid.uuid4().hex[:6]}"
-    cmd = [sys.executable, "-m", "ingest.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
+    cmd = [sys.executable, "-m", "pulse.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
            "--group", group, "--flush-records", "100"]
     procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     lines: list[list[str]] = [[], []]  # each ingester's log, read as it is written

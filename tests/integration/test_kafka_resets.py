@@ -21,13 +21,15 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
-from ingest import broker, kafka_epochs, kafka_ingest
 from ingest.audit import add_broker_view, audit_lake
-from ingest.cli import main
 from ingest.config import load_settings
-from ingest.kafka_epochs import read_ledger
-from ingest.kafka_ingest import KafkaIngester, ingest_until_caught_up
-from ingest.kafka_names import kafka_files, parse_name
+from ingest.kafka import epochs as kafka_epochs
+from ingest.kafka import lander as kafka_ingest
+from ingest.kafka.epochs import read_ledger
+from ingest.kafka.lander import KafkaIngester, ingest_until_caught_up
+from ingest.kafka.names import kafka_files, parse_name
+from pulse import broker
+from pulse.cli import main
 from tests.conftest import REPO, free_port
 from tests.integration.test_kafka_ingest import _wait, lake_rows, make_topic, produce, web_event
 
@@ -83,7 +85,7 @@ def test_broker_restarted_empty_during_follow_with_more_messages_than_before(dat
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", own.bootstrap)
     settings = load_settings()
     topic = settings.topic("web_events")
-    cmd = [sys.executable, "-m", "ingest.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
+    cmd = [sys.executable, "-m", "pulse.cli", "ingest", "kafka", "--follow", "--no-live", "--topics", "web_events",
            "--flush-interval", "0.2"]
     proc = None
     try:

@@ -23,7 +23,7 @@ import pytest
 
 from ingest.config import load_settings
 from ingest.files import ingest_files
-from ingest.generate.runner import Options, run
+from pulse.generate.runner import Options, run
 from tests.conftest import run_dbt_subprocess
 
 pytestmark = pytest.mark.integration

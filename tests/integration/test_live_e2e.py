@@ -52,7 +52,7 @@ def live_env(data_dir: Path, kafka_broker: str, tmp_path: Path) -> dict[str, str
 
 
 def pulse(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "ingest.cli", *args], env=env, cwd=REPO, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "pulse.cli", *args], env=env, cwd=REPO, capture_output=True,
                           text=True, timeout=timeout)
     assert proc.returncode == 0, f"pulse {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return proc
@@ -60,7 +60,7 @@ def pulse(env: dict, *args: str, timeout: float = 300) -> subprocess.CompletedPr
 
 def start_run(env: dict, log: Path) -> subprocess.Popen:
     fh = log.open("a")
-    return subprocess.Popen([sys.executable, "-m", "ingest.cli", "run", "--plain", "--interval", "0.5", "--no-alerts"],
+    return subprocess.Popen([sys.executable, "-m", "pulse.cli", "run", "--plain", "--interval", "0.5", "--no-alerts"],
                             env=env, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
 
 
@@ -93,7 +93,7 @@ def produce(env: dict, batch: tuple[str, str, int]) -> None:
                      VIEWS["duration"], "--seed", str(seed), "--campaigns-file", env["E2E_CAMPAIGNS_FILE"],
                      "--quiet"])
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ingest.cli", *cmd], env=env, cwd=REPO, stdout=subprocess.PIPE,
+        subprocess.Popen([sys.executable, "-m", "pulse.cli", *cmd], env=env, cwd=REPO, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
         for cmd in commands
     ]

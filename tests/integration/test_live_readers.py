@@ -22,8 +22,8 @@ import duckdb
 import pytest
 
 from ingest.config import load_settings
-from serve import dashboard_data as dd
-from serve.export_reader import stable_query
+from pulse.serve import dashboard_data as dd
+from pulse.serve.export_reader import stable_query
 from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.integration
@@ -63,7 +63,7 @@ def wait_until(check, seconds: float, what: str, run: subprocess.Popen, log: Pat
 
 def analyst_reader(data_dir: Path):
     """An analyst's session; like a person, it re-runs a query that met an export swap
-    (serve/export_reader.py), and every other error, lock errors above all, counts."""
+    (pulse/serve/export_reader.py), and every other error, lock errors above all, counts."""
     def read() -> int:
         con = duckdb.connect(str(data_dir / "analyst.duckdb"), read_only=True)  # from the repo: any dir works
         try:
@@ -131,7 +131,7 @@ class Reader(threading.Thread):
 
 
 def start(env, *args, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "ingest.cli", *args], env=env, cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "pulse.cli", *args], env=env, cwd=REPO,
                             stdout=log.open("a"), stderr=subprocess.STDOUT)
 
 
@@ -194,7 +194,7 @@ def test_readers_see_no_lock_errors_during_a_live_run(data_dir, kafka_broker, tm
 
 
 def _serve_choices() -> set[str]:
-    from ingest.cli import build_parser
+    from pulse.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._subparsers._group_actions if a.dest == "command")

@@ -21,9 +21,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.cli import main as pulse
 from ingest.config import load_settings
 from ingest.files import ingest_files
+from pulse.cli import main as pulse
 from tests.conftest import REPO, run_dbt_subprocess
 
 pytestmark = pytest.mark.integration

@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.cli import main as pulse
 from ingest.config import load_settings
 from ingest.files import ingest_files
-from ingest.generate.web_events import format_utc
+from pulse.cli import main as pulse
+from pulse.generate.web_events import format_utc
 from tests.conftest import run_dbt_subprocess
 
 pytestmark = pytest.mark.integration

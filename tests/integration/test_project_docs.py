@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from serve import dashboard_data as dd
+from pulse.serve import dashboard_data as dd
 from tests.conftest import run_dbt_subprocess
 
 pytestmark = pytest.mark.integration

@@ -190,7 +190,7 @@ def env_for(data_dir: Path, bootstrap: str, topics: dict[str, str], tmp: Path) -
 
 
 def pulse(env: dict, *args: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "ingest.cli", *args], env=env, cwd=REPO, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "pulse.cli", *args], env=env, cwd=REPO, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, f"pulse {' '.join(args)}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
@@ -203,7 +203,7 @@ class Run:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ingest.cli", "run", "--plain", "--interval", "1", "--no-alerts"],
+            [sys.executable, "-m", "pulse.cli", "run", "--plain", "--interval", "1", "--no-alerts"],
             env=self.env, cwd=REPO, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
 
     def stop(self) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import main as pulse
 from ingest.config import load_settings
 from ingest.files import ingest_files
-from ingest.report import REPORTS, fetch_report
+from pulse.cli import main as pulse
+from pulse.report import REPORTS, fetch_report
 from tests.conftest import REPO, run_dbt_subprocess
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ def empty_build(tmp_path_factory) -> Path:
     """A data dir whose warehouse dbt built before anything landed (built once for the module)."""
     data_dir = tmp_path_factory.mktemp("empty") / "data"
     env = {**os.environ, "PULSE_DATA_DIR": str(data_dir)}
-    subprocess.run([sys.executable, "-m", "ingest.cli", "init"], env=env, cwd=REPO, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pulse.cli", "init"], env=env, cwd=REPO, check=True, capture_output=True)
     run_dbt_subprocess(data_dir, "run")
     return data_dir
 

@@ -6,8 +6,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from ingest.cli import main as pulse
-from ingest.generate.web_events import write_web_events_csv
+from pulse.cli import main as pulse
+from pulse.generate.web_events import write_web_events_csv
 from tests.conftest import run_dbt_subprocess
 
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.generate import Plan
-from ingest.generate.core import generated_records
-from ingest.generate.interactions import Interactions
 from ingest.lake import write_rows
-from ingest.live.lake_watch import LakeWatch
 from ingest.sources import get_source
-from serve.alerts import Alerter, alerts_export_path, load_rules, read_alerts
+from pulse.alerts import Alerter, alerts_export_path, load_rules, read_alerts
+from pulse.generate import Plan
+from pulse.generate.core import generated_records
+from pulse.generate.interactions import Interactions
+from pulse.live.lake_watch import LakeWatch
 from tests.conftest import free_port
 
 SPIKE_ITEM = "item-spike"

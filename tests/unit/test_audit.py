@@ -12,7 +12,7 @@ import pytest
 
 from ingest.audit import _ranges, audit_lake
 from ingest.compact import compact_lake, parse_duration
-from ingest.kafka_names import file_stem, kafka_files, parse_name, resume_points
+from ingest.kafka.names import file_stem, kafka_files, parse_name, resume_points
 from ingest.lake import write_table_atomic
 from ingest.sources import SOURCES
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingest.files import ingest_file, ingest_files
-from ingest.kafka_batch import decode_batch
+from ingest.kafka.batch import decode_batch
 from ingest.lake import write_table_atomic
 from ingest.sources import SOURCES
 from ingest.sources.base import FileFormatError

@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from ingest.cli import build_parser
+from pulse.cli import build_parser
 from tests.conftest import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -81,7 +81,7 @@ def test_one_shot_services_chain_in_order():
 def test_dockerfile_copies_what_the_services_need():
     dockerfile = (REPO / "Dockerfile").read_text()
     copied = {p for line in re.findall(r"^COPY (.+)$", dockerfile, re.M) for p in line.split()[:-1]}
-    for needed in ("pyproject.toml", "ingest", "serve", "dbt_project.yml", "profiles.yml", "models", "macros",
+    for needed in ("pyproject.toml", "ingest", "pulse", "dbt_project.yml", "profiles.yml", "models", "macros",
                    "alerts.yml"):
         assert needed in copied, f"Dockerfile does not COPY {needed}"
     for path in copied:

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from serve import dashboard_charts as charts
-from serve import dashboard_data as dd
+from pulse.serve import dashboard_charts as charts
+from pulse.serve import dashboard_data as dd
 
 
 def minutes(*rows) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def test_a_panel_without_data_says_what_refreshes_it():
 def test_exposures_list_the_marts_the_dashboard_and_the_api_read():
     import yaml
 
-    from serve.ctr_query import EXPORT_NAME
+    from pulse.serve.ctr_query import EXPORT_NAME
     from tests.conftest import REPO
 
     exposures = {e["name"]: {d.split("'")[1] for d in e.get("depends_on", [])}

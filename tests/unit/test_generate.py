@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import main as pulse
 from ingest.files import ingest_files
-from ingest.generate import DATASETS
-from ingest.generate.faults import Faults
-from ingest.generate.producer import murmur2_many
-from ingest.generate.runner import Options, run
 from ingest.sources import SOURCES
+from pulse.cli import main as pulse
+from pulse.generate import DATASETS
+from pulse.generate.faults import Faults
+from pulse.generate.producer import murmur2_many
+from pulse.generate.runner import Options, run
 from tests.conftest import REPO
 
 DAY = dict(start=datetime(2024, 5, 1), end=datetime(2024, 5, 2))

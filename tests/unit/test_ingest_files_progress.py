@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-from ingest.cli import main as pulse
-from ingest.commands import ingest as ingest_command
+from pulse.cli import main as pulse
+from pulse.commands import ingest as ingest_command
 from tests.conftest import REPO
 
 SAMPLE = REPO / "tests" / "fixtures" / "web_events" / "web_events_sample.csv"

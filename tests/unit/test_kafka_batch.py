@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from ingest import kafka_batch
-from ingest.kafka_batch import _columnar, decode_batch, fast_kinds
+from ingest.kafka import batch as kafka_batch
+from ingest.kafka.batch import _columnar, decode_batch, fast_kinds
 from ingest.sources import SOURCES
 
 WEB = {"event_name": "click", "user_id": "u1", "app_version": "1.0", "event_time": "2024-05-01T10:00:04.123Z",

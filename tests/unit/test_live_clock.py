@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 import pyarrow.parquet as pq
 
 from ingest.lake import write_rows
-from ingest.live.arrival_clock import CLOCK_FILE, FETCH_MARGIN_S, ArrivalClock, utc_naive
-from ingest.live.lake_watch import LakeWatch
-from ingest.live.lookback import LandingLookback
 from ingest.sources import get_source
+from pulse.live.arrival_clock import CLOCK_FILE, FETCH_MARGIN_S, ArrivalClock, utc_naive
+from pulse.live.lake_watch import LakeWatch
+from pulse.live.lookback import LandingLookback
 
 T0 = 1_714_521_600.0  # 2024-05-01 00:00:00 UTC
 EVENT = utc_naive(T0)

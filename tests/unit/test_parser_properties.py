@@ -28,10 +28,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import kafka_batch
 from ingest.config import load_settings
 from ingest.files import ingest_file
-from ingest.kafka_batch import decode_batch
+from ingest.kafka import batch as kafka_batch
+from ingest.kafka.batch import decode_batch
 from ingest.sources import SOURCES
 from ingest.sources.base import FileFormatError
 

@@ -1,1 +1,0 @@
-"""CLI subcommands. Each module exposes `register(subparsers)`; ingest/cli.py lists them."""

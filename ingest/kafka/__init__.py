@@ -1,0 +1,1 @@
+"""Landing Kafka topics: the consumer, decoding, file names and resume points, topic incarnations."""

@@ -1,0 +1,47 @@
+"""`pulse run`: the live pipeline (ingest every topic, realtime dbt models, alerts, status)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+
+from ingest.config import load_settings
+from pulse.commands.arg_types import positive_float, positive_int
+from pulse.dbt import PROJECT_DIR
+
+
+def default_alerts_file() -> Path | None:
+    """PULSE_ALERTS_FILE, else alerts.yml in the project (none: alerts off)."""
+    path = Path(os.environ.get("PULSE_ALERTS_FILE") or PROJECT_DIR / "alerts.yml")
+    return path if path.exists() else None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("run", help="run the live pipeline until Ctrl-C / SIGTERM (docs/live.md)")
+    p.add_argument("--sources", nargs="+", metavar="SOURCE", help="topic sources to ingest (default: all)")
+    p.add_argument("--interval", type=positive_float, default=1.0, metavar="SECONDS",
+                   help="shortest time between micro-batch cycles (default 1)")
+    p.add_argument("--alerts", type=Path, default=None, metavar="FILE",
+                   help="alert rules (default: $PULSE_ALERTS_FILE or ./alerts.yml)")
+    p.add_argument("--no-alerts", action="store_true", help="do not evaluate alerts")
+    p.add_argument("--no-kafka", action="store_true", help="consume nothing; model what lands by other means")
+    p.add_argument("--cycles", type=positive_int, default=None,
+                   help="stop after this many cycles (default: run until stopped)")
+    p.add_argument("--plain", action="store_true", help="one status line per cycle instead of a live table")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pulse.live.loop import LiveLoop, LoopOptions
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    alerts = None if args.no_alerts else (args.alerts or default_alerts_file())
+    if alerts is not None and not alerts.exists():
+        raise FileNotFoundError(f"{alerts}: alert rules file not found")
+    options = LoopOptions(
+        sources=args.sources, interval_s=args.interval, alerts_file=alerts,
+        kafka=not args.no_kafka, max_cycles=args.cycles, live_view=False if args.plain else None,
+    )
+    return LiveLoop(load_settings(), options).run()

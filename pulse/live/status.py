@@ -1,0 +1,102 @@
+"""The live status of `pulse run`: per source lag, records/s, freshness, watermark; cycle time.
+
+Written every cycle to data/run/live_status.json (the dashboard's pipeline panel and the
+benchmark read it) and shown as a rich table that redraws in place on a terminal, or as one log
+line per cycle when the output is not a terminal (a container, a test).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ingest.config import Settings
+
+
+@dataclass
+class SourceStatus:
+    source: str
+    lag_records: int | None = None  # records in Kafka not landed yet (None: unknown)
+    lag_seconds: float = 0.0  # how far landing is behind the newest message, when lagging
+    records_total: int = 0  # rows landed since this run started
+    records_per_s: float = 0.0  # over the last cycle
+    newest_event: str | None = None
+    freshness_s: float | None = None  # wall clock - newest event time
+    watermark: str | None = None
+
+
+@dataclass
+class LiveStatus:
+    started_at: float
+    cycle: int = 0
+    cycle_seconds: float = 0.0  # last cycle, flush + dbt + alerts
+    dbt_seconds: float = 0.0
+    dbt_models: int = 0
+    dbt_parse_seconds: float = 0.0
+    lookback_seconds: int | None = None  # lake re-read by the last run (None: the project's default)
+    updated_at: float = 0.0
+    alerts_fired: int = 0
+    slowest_models: dict[str, float] = field(default_factory=dict)  # last cycle, seconds
+    errors: list[str] = field(default_factory=list)
+    sources: dict[str, SourceStatus] = field(default_factory=dict)
+
+
+def status_path(settings: Settings) -> Path:
+    return settings.run_dir / "live_status.json"
+
+
+def write_status(settings: Settings, status: LiveStatus) -> None:
+    path = status_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(asdict(status), indent=1))
+    os.replace(tmp, path)
+
+
+def read_status(settings: Settings) -> dict | None:
+    try:
+        return json.loads(status_path(settings).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def render(status: LiveStatus) -> Table:
+    table = Table(
+        title=f"pulse run - cycle {status.cycle}: {status.cycle_seconds:.2f} s "
+              f"(dbt {status.dbt_seconds:.2f} s, {status.dbt_models} models), alerts fired {status.alerts_fired}",
+        title_justify="left",
+    )
+    for col in ("source", "lag (records)", "records/s", "landed", "freshness", "watermark"):
+        table.add_column(col, justify="left" if col in ("source", "watermark") else "right")
+    for s in status.sources.values():
+        table.add_row(
+            s.source,
+            "?" if s.lag_records is None else f"{s.lag_records:,}",
+            f"{s.records_per_s:,.0f}",
+            f"{s.records_total:,}",
+            "-" if s.freshness_s is None else f"{s.freshness_s:.1f} s",
+            s.watermark or "-",
+        )
+    for e in status.errors[-3:]:
+        table.add_row("[red]error[/]", e, "", "", "", "")
+    return table
+
+
+def log_line(status: LiveStatus) -> str:
+    parts = [f"cycle {status.cycle} {status.cycle_seconds:.2f}s dbt {status.dbt_seconds:.2f}s"]
+    for s in status.sources.values():
+        if s.records_total or s.lag_records:
+            fresh = "-" if s.freshness_s is None else f"{s.freshness_s:.1f}s"
+            parts.append(f"{s.source}: +{s.records_per_s:.0f}/s lag {s.lag_records} fresh {fresh}")
+    if status.slowest_models:
+        parts.append("slowest " + ", ".join(f"{m} {t:.2f}s" for m, t in list(status.slowest_models.items())[:3]))
+    return " | ".join(parts)
+
+
+def make_console() -> Console:
+    return Console(stderr=False)
