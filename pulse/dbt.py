@@ -26,13 +26,3 @@ def run_dbt(*args: str, quiet: bool = False):
         detail = result.exception or "see the dbt output above"
         raise DbtError(f"dbt {' '.join(args)} failed: {detail}")
     return result
-
-
-def show(select: str) -> tuple[list[str], list[tuple]]:
-    """Columns and all rows of a model or analysis, run by dbt on its own connection.
-
-    Going through dbt (not a second DuckDB connection) avoids fighting over the warehouse lock.
-    """
-    result = run_dbt("show", "--select", select, "--limit", "-1", "--log-level", "none")
-    table = result.result.results[0].agate_table
-    return list(table.column_names), [tuple(row) for row in table.rows]
