@@ -9,6 +9,7 @@ the live loop refreshes, so a reader never waits on a writer.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -61,18 +62,22 @@ def project_fingerprint(settings: Settings) -> str:
 
 def compiled_analysis(settings: Settings, name: str) -> str:
     """The analysis' SQL as dbt compiles it, from the cache under <data>/run/reports while the
-    project has not changed. One compile writes every analysis, in a process of its own: dbt-duckdb
-    keeps its connection to the warehouse open in the process that ran it."""
+    project has not changed. One compile writes every analysis, in a process of its own (dbt-duckdb
+    keeps its connection open in the process that ran it) and through the `report` target, whose
+    scratch database never waits on the warehouse another process writes."""
     cache = settings.data_dir / "run" / "reports"
     stamp = cache / "fingerprint"
     fingerprint = project_fingerprint(settings)
     if not (stamp.exists() and stamp.read_text() == fingerprint):
+        cache.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run([sys.executable, "-c", "from dbt.cli.main import cli; cli()",
-                               *dbt_args("compile", "--select", "resource_type:analysis", "--target-path",
-                                         str(cache / "target"), "--log-level", "none")],
+                               *dbt_args("compile", "--select", "resource_type:analysis", "--target", "report",
+                                         "--target-path", str(cache / "target"), "--log-level", "none")],
+                              env={**os.environ, "PULSE_DATA_DIR": str(settings.data_dir)},
                               capture_output=True, text=True)
         if proc.returncode != 0:
-            raise DbtError(f"dbt compile of the analyses failed: {(proc.stdout + proc.stderr).strip()[-500:]}")
+            detail = (proc.stdout + proc.stderr).strip()[-500:] or f"exit code {proc.returncode}"
+            raise DbtError(f"dbt compile of the analyses failed: {detail}")
         stamp.write_text(fingerprint)
     return (cache / "target" / "compiled" / "pulse" / "analyses" / f"{name}.sql").read_text()
 
@@ -81,8 +86,10 @@ def _marts_connection(settings: Settings, sql: str, case: str) -> duckdb.DuckDBP
     """The warehouse read-only; while dbt holds it, the marts the SQL reads as views over their exports."""
     try:
         return duckdb.connect(str(settings.warehouse_path), read_only=True)
+    except duckdb.ConnectionException:  # this process holds it already (dbt ran in-process): share that
+        return duckdb.connect(str(settings.warehouse_path))
     except duckdb.IOException:
-        pass  # locked by the process that writes it
+        pass  # locked by another process, the one that writes it
     catalog = settings.warehouse_path.stem
     con = duckdb.connect()
     con.execute(f'attach \':memory:\' as "{catalog}"')
