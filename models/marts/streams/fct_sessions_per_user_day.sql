@@ -26,7 +26,9 @@ per_user_day as (
         cast(session_start as date) as activity_date,
         count(*) as sessions_started,
         sum(stream_count) as streams_in_sessions,
-        sum(watch_seconds) as watch_seconds,
+        -- durations are whole microseconds: rounding to them makes the sum independent of the
+        -- order a parallel aggregate adds the doubles in (the last digits differed between runs)
+        round(sum(watch_seconds), 6) as watch_seconds,
         sum(case when is_open then 1 else 0 end) as sessions_open
     from sessions
     group by user_id, cast(session_start as date)
