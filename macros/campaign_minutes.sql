@@ -14,6 +14,33 @@
     {{ write_campaign_minute_reports() }}
 {%- endmacro %}
 
+{#- Spark writes the same folders through an external table over the report folder, partitioned
+    by the same keys (network, minute); dynamic partition overwrite replaces the partitions written
+    and leaves every other one alone, as DuckDB's OVERWRITE_OR_IGNORE does. Spark rebuilds the
+    model in every run (macros/spark/incremental.sql), so it rewrites every minute. Its files are
+    named part-*.parquet instead of data_0.parquet; readers see the same columns and types. -#}
+{% macro spark__campaign_report_export() -%}
+    {%- set reports = api.Relation.create(schema='reports', identifier='campaign_minute') -%}
+    {%- do adapter.create_schema(reports) -%}
+    {%- do run_query(
+        'create table if not exists ' ~ reports ~ ' (campaign_id int, network_id int, minute_timestamp timestamp_ntz,'
+        ~ ' avg_duration double, total_count int, network string, minute string) using parquet'
+        ~ ' partitioned by (network, minute)'
+        ~ " location '" ~ var('data_dir') ~ "/reports/campaign_minute'"
+    ) -%}
+    {%- do run_query('set spark.sql.sources.partitionOverwriteMode = DYNAMIC') %}
+    insert overwrite table {{ reports }} partition (network, minute)
+    select
+        campaign_id,
+        network_id,
+        cast(minute_timestamp as timestamp_ntz) as minute_timestamp,
+        avg_duration,
+        total_count,
+        coalesce(cast(network_id as string), 'unknown') as network,
+        date_format(minute_timestamp, "yyyyMMdd'T'HHmm") as minute
+    from {{ this }}
+{%- endmacro %}
+
 {#- Rewrites the changed minutes' report files:
     <data_dir>/reports/campaign_minute/network=<n>/minute=<YYYYMMDDTHHMM>/data_0.parquet
     Each file holds exactly the report's five typed columns. The folder keys are named apart from

@@ -11,3 +11,7 @@
 {% macro duckdb__seconds_between(start, finish) -%}
     ((epoch_us({{ finish }}) - epoch_us({{ start }})) / 1000000.0)
 {%- endmacro %}
+
+{% macro spark__seconds_between(start, finish) -%}
+    ((unix_micros({{ finish }}) - unix_micros({{ start }})) / cast(1000000 as double))
+{%- endmacro %}

@@ -16,7 +16,9 @@
     on-run-end records the bounds of every incremental model that succeeded into the manifest. -#}
 
 {% macro bookkeeping_relation(identifier) -%}
-    {{ return(api.Relation.create(database=target.database, schema=bookkeeping_schema(), identifier=identifier)) }}
+    {#- Spark has no catalog level: its target has no database. -#}
+    {%- set database = target.database if target.database is defined else none -%}
+    {{ return(api.Relation.create(database=database, schema=bookkeeping_schema(), identifier=identifier)) }}
 {%- endmacro %}
 
 {% macro bookkeeping_schema() -%}
