@@ -9,7 +9,7 @@ FIXTURE_DIR ?= $(CURDIR)/.fixture-build
 # Chromium and its driver for the dashboard browser test, Java 17 for Spark.
 TEST_PACKAGES := chromium=/usr/bin/chromium chromium-driver=/usr/bin/chromedriver openjdk-17-jre-headless=java
 
-.PHONY: install demo test system-packages lint pytest dbt-fixture airflow-test clean
+.PHONY: install demo test system-packages lint pytest dbt-fixture airflow-test spark-build clean
 
 # Installs the missing packages of $(1) with apt-get (as root, or through sudo when it needs no
 # password); without either, stops at once with the one command to run.
@@ -61,6 +61,12 @@ dbt-fixture: $(STAMP)
 	PULSE_DATA_DIR=$(FIXTURE_DIR)/data $(BIN)/python -m tests.fixtures.load
 	PULSE_DATA_DIR=$(FIXTURE_DIR)/data $(BIN)/dbt build --profiles-dir . --target-path $(FIXTURE_DIR)/target
 	PULSE_DATA_DIR=$(FIXTURE_DIR)/data $(BIN)/dbt docs generate --profiles-dir . --target-path $(FIXTURE_DIR)/target
+
+# Every model, data test and unit test on Apache Spark over the same lake (docs/scaling.md):
+# Java 17 first (installed like the test packages), then the `spark` target.
+spark-build: $(STAMP)
+	$(call ensure_packages,openjdk-17-jre-headless=java)
+	$(BIN)/dbt build --profiles-dir . --target spark
 
 # Airflow 3.1 + cosmos in their own venv (they pin fastapi/starlette below the project's; docs/orchestration.md),
 # then `airflow dags test pulse_watch_sessions` on generated events with a SQLite metadata DB in .airflow-test.

@@ -27,6 +27,9 @@ from ingest.sources.base import LAKE_FIELDS, SourceSpec
 # Spark and Hive skip it; DuckDB reads it as zero rows.
 PLACEHOLDER_DAY = date(1970, 1, 1)
 PLACEHOLDER_NAME = "_schema.parquet"
+# ... and Spark finds the schema of a folder with no data yet in Parquet's summary file at its
+# root (the hive `date` column included), which DuckDB's `*/*.parquet` glob never matches.
+SUMMARY_NAME = "_common_metadata"
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -73,6 +76,11 @@ def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None
             path = partition_dir(root, PLACEHOLDER_DAY) / PLACEHOLDER_NAME
             if not path.exists():
                 write_table_atomic(schema.empty_table(), path)
+            summary = root / SUMMARY_NAME
+            if not summary.exists():
+                tmp = summary.with_name(f".{summary.name}.{os.getpid()}.tmp")
+                pq.write_metadata(schema.append(pa.field("date", pa.date32())), tmp)
+                os.replace(tmp, summary)
 
 
 def ensure_data_dirs(settings: Settings) -> None:
