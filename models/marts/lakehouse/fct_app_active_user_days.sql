@@ -7,6 +7,7 @@
     incremental_strategy='delete+insert',
     unique_key='activity_date',
     day_column='activity_date',
+    partition_by=('activity_date' if target.type == 'spark' else none),
 ) }}
 
 

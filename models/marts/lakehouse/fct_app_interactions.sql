@@ -11,6 +11,7 @@
     incremental_strategy='delete+insert',
     unique_key='interaction_date',
     day_column='interaction_date',
+    partition_by=('interaction_date' if target.type == 'spark' else none),
 ) }}
 
 

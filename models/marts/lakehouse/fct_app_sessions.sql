@@ -9,6 +9,7 @@
     incremental_strategy='delete+insert',
     unique_key='session_date',
     day_column='session_date',
+    partition_by=('session_date' if target.type == 'spark' else none),
 ) }}
 
 
