@@ -51,12 +51,15 @@ def fetch_report(settings: Settings, case: str) -> tuple[list[str], list[tuple]]
 
 
 def project_fingerprint(settings: Settings) -> str:
+    """What the compiled analyses depend on: every project file's name, size and modification time
+    (a stat per file, not a read: a report must not cost a pass over the project)."""
     digest = hashlib.sha256(str(settings.warehouse_path.resolve()).encode())
     for name in PROJECT_INPUTS:
         root = PROJECT_DIR / name
         for path in sorted(root.rglob("*") if root.is_dir() else [root]):
             if path.is_file():
-                digest.update(str(path.relative_to(PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+                st = path.stat()
+                digest.update(f"{path.relative_to(PROJECT_DIR)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return digest.hexdigest()
 
 
