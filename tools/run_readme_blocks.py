@@ -37,7 +37,7 @@ def blocks(text: str) -> list[tuple[str, bool]]:
     """Each ```sh block and whether the prose just before it says it runs until Ctrl-C."""
     found = []
     for m in BLOCK.finditer(text):
-        before = text[max(0, m.start() - 300):m.start()].rsplit("\n\n", 1)[-1]
+        before = text[max(0, m.start() - 300):m.start()].rstrip().rsplit("\n\n", 1)[-1]
         found.append((m.group(1), bool(UNTIL_CTRL_C.search(before))))
     return found
 
