@@ -58,8 +58,11 @@ def run_interrupted(line: str, after: float, timeout: float) -> tuple[bool | Non
     if not LONG_RUNNING.search(command):
         after = timeout
     env = {**os.environ, "PATH": f"{Path('.venv/bin').resolve()}:{os.environ['PATH']}"}
+    # Ctrl-C as in a terminal, even when this runner was started in the background (where the
+    # shell sets SIGINT to ignored, and a child would inherit that).
     proc = subprocess.Popen(["bash", "-c", f"exec {command}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env, start_new_session=True)
+                            text=True, env=env, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + after
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.5)
