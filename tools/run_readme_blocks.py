@@ -30,7 +30,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCK = re.compile(r"```sh\n(.*?)```", re.S)
 UNTIL_CTRL_C = re.compile(r"until Ctrl-C|Ctrl-C stops|--follow|runs until", re.I)
 # In such a block, the commands that run until stopped; every other line must end by itself.
-LONG_RUNNING = re.compile(r"--follow|\bserve\b|demo --live|pulse run\b|docker compose up")
+LONG_RUNNING = re.compile(r"--follow|\bserve\b|http\.server|demo --live|pulse run\b|docker compose up")
 
 
 def blocks(text: str) -> list[tuple[str, bool]]:
