@@ -11,7 +11,7 @@ A bounded block runs in `bash -e` until it ends (its own deadline: --block-timeo
 whose commands run until Ctrl-C (the README marks them "until Ctrl-C") runs line by line: each
 long-running line gets --interrupt-after seconds, then SIGINT, and passes if it was still running
 and then stopped cleanly, or if it ended by itself with exit 0. Lines that need what this machine
-lacks (`docker`) are reported as skipped, never as passed.
+lacks (Docker Compose) are reported as skipped, never as passed.
 """
 
 from __future__ import annotations
@@ -47,14 +47,20 @@ def run_bounded(script: str, timeout: float) -> tuple[bool, str]:
     return proc.returncode == 0, (proc.stdout + proc.stderr)[-1500:]
 
 
+def _has_docker_compose() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0
+
+
 def run_interrupted(line: str, after: float, timeout: float) -> tuple[bool | None, str]:
     """One line of a long-running block. A long-running command passes if it runs `after` seconds
     and stops cleanly on SIGINT (or ends by itself with exit 0); any other must end with exit 0."""
     command = line.split("#", 1)[0].strip()
     if not command:
         return True, ""
-    if command.split()[0] in ("docker",) and shutil.which("docker") is None:
-        return None, "docker is not installed here"
+    if command.startswith("docker compose") and not _has_docker_compose():
+        return None, "Docker Compose is not installed here"
     if not LONG_RUNNING.search(command):
         after = timeout
     env = {**os.environ, "PATH": f"{Path('.venv/bin').resolve()}:{os.environ['PATH']}"}
