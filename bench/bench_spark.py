@@ -19,7 +19,6 @@ adds on Spark. Wall times (dbt start, Spark session start) are printed too.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -31,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.bench_web_sessions import EVENTS_PER_USER_DAY, write_history  # noqa: E402
+from bench.bench_web_sessions import EVENTS_PER_USER_DAY, dbt_run, write_history  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).parent / "dbt")
@@ -81,20 +80,11 @@ print(session, query, rows)
 """
 
 
-def dbt_run(data_dir: Path, *args: str) -> tuple[float, float]:
-    """fct_web_sessions and its two views; returns (the model's time, the whole command's)."""
-    env = {**os.environ, "PULSE_DATA_DIR": str(data_dir), "DBT_LOG_PATH": str(data_dir.parent / "logs"),
-           "PULSE_SPARK_MASTER": MASTER}
-    target = data_dir.parent / "target"
-    cmd = [DBT, "run", "--select", "stg_web__events", "int_web_events_sessionized", "fct_web_sessions", *args,
-           "--profiles-dir", str(REPO), "--project-dir", str(REPO), "--target-path", str(target)]
+def timed_dbt_run(data_dir: Path, *args: str) -> tuple[float, float]:
+    """bench_web_sessions' dbt run of fct_web_sessions; returns (the model's time, the command's)."""
     started = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=data_dir.parent, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"dbt {' '.join(args)} failed:\n{proc.stdout[-3000:]}")
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return next(r["execution_time"] for r in results if r["unique_id"].endswith(".fct_web_sessions")), wall
+    model = dbt_run(data_dir, *args)
+    return model, time.perf_counter() - started
 
 
 def spark_rows(data_dir: Path, out: Path) -> int:
@@ -113,6 +103,7 @@ def main() -> None:
     p.add_argument("--days", type=int, default=10, help="days they span")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dirs")
     args = p.parse_args()
+    os.environ["PULSE_SPARK_MASTER"] = MASTER  # dbt's Spark session, in the child dbt processes
 
     users = max(1, args.events // (args.days * EVENTS_PER_USER_DAY))
     root = Path(tempfile.mkdtemp(prefix="bench-spark-"))
@@ -124,10 +115,10 @@ def main() -> None:
         print(f"generated {n:,} web events ({users:,} users x {args.days} days) in "
               f"{time.perf_counter() - started:.1f} s under {root}; Spark master {MASTER}")
 
-        duck_model, duck_wall = dbt_run(duck)
+        duck_model, duck_wall = timed_dbt_run(duck)
         with duckdb.connect(str(duck / "warehouse.duckdb"), read_only=True) as con:
             duck_rows = con.execute("select count(*) from marts.fct_web_sessions").fetchall()[0][0]
-        spark_model, spark_wall = dbt_run(spark, "--target", "spark")
+        spark_model, spark_wall = timed_dbt_run(spark, "--target", "spark")
         rows_on_spark = spark_rows(spark, root / "spark-marts")
         proc = subprocess.run([sys.executable, "-c", HAND_WRITTEN_SPARK.format(master=MASTER),
                                str(spark / "lake" / "web_events"), str(root / "hand")],

@@ -10,7 +10,7 @@ Files are written to a hidden temporary name in the same folder and renamed into
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -57,9 +57,14 @@ def write_table_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes]
     extra key-value pairs for the Parquet footer)."""
     if metadata:
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    return _replace_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def _replace_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """`write` a temporary file beside `path`, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
+    write(tmp)
     with open(tmp, "rb") as fh:  # the rename must not overtake the data on a crash
         os.fsync(fh.fileno())
     os.replace(tmp, path)
@@ -78,9 +83,8 @@ def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None
                 write_table_atomic(schema.empty_table(), path)
             summary = root / SUMMARY_NAME
             if not summary.exists():
-                tmp = summary.with_name(f".{summary.name}.{os.getpid()}.tmp")
-                pq.write_metadata(schema.append(pa.field("date", pa.date32())), tmp)
-                os.replace(tmp, summary)
+                with_day = schema.append(pa.field("date", pa.date32()))
+                _replace_atomic(summary, lambda tmp, s=with_day: pq.write_metadata(s, tmp))
 
 
 def ensure_data_dirs(settings: Settings) -> None:

@@ -18,14 +18,11 @@
 {#- The folder (or file) a lake source's external_location reads, without DuckDB's glob:
     "read_parquet('data/lake/web_events/*/*.parquet', ...)" -> data/lake/web_events. -#}
 {% macro lake_location(source_name, table_name) -%}
-    {%- for node in graph.sources.values() -%}
-        {%- if node.source_name == source_name and node.name == table_name -%}
-            {%- set external = node.meta.get('external_location') or node.source_meta.get('external_location') -%}
-            {%- if external -%}
-                {%- set path = modules.re.search("read_parquet\\('([^']+)'", external.replace('{name}', node.name)).group(1) -%}
-                {{ return(modules.re.sub('(/\\*)+(\\.parquet)?$', '', modules.re.sub('/\\*/\\*\\.parquet$', '', path))) }}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(none) }}
+    {%- set node = graph.sources.get('source.' ~ project_name ~ '.' ~ source_name ~ '.' ~ table_name) -%}
+    {%- set external = node.meta.get('external_location') or node.source_meta.get('external_location') if node else none -%}
+    {%- if not external -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set path = modules.re.search("read_parquet\\('([^']+)'", external.replace('{name}', node.name)).group(1) -%}
+    {{ return(modules.re.sub('(/\\*)+(\\.parquet)?$', '', path)) }}
 {%- endmacro %}

@@ -6,7 +6,7 @@ Parses each command line of the README's shell blocks with the real argument par
 
 from __future__ import annotations
 
-import re
+import importlib.util
 import shlex
 from pathlib import Path
 
@@ -14,12 +14,16 @@ import pytest
 
 from pulse.cli import build_parser
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+# The README's blocks as tools/run_readme_blocks.py reads them.
+_spec = importlib.util.spec_from_file_location("run_readme_blocks", ROOT / "tools" / "run_readme_blocks.py")
+readme_blocks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(readme_blocks)
 
 
 def readme_pulse_commands() -> list[str]:
     commands = []
-    for block in re.findall(r"```sh\n(.*?)```", README.read_text(), re.S):
+    for block, _ in readme_blocks.blocks((ROOT / "README.md").read_text()):
         for line in block.splitlines():
             command = line.split(" #", 1)[0].strip().rstrip("&").strip()
             if command.startswith("pulse "):
