@@ -8,7 +8,6 @@ the live loop refreshes, so a reader never waits on a writer.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -20,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest.config import Settings
-from pulse.dbt import PROJECT_DIR, DbtError, dbt_args
+from pulse.dbt import DbtError, dbt_args, project_fingerprint
 
 # case -> (analysis file, title). Each analysis returns the rows to print, in order.
 REPORTS: dict[str, tuple[str, str]] = {
@@ -31,8 +30,6 @@ REPORTS: dict[str, tuple[str, str]] = {
     "ctr": ("ctr_overview", "CTR: purchases / product views per platform and day (GMT-3)"),
     "campaigns": ("campaign_minute_report", "Campaign minute report: newest minutes per network, late views"),
 }
-# What the compiled SQL depends on besides the data: a change to any of these compiles again.
-PROJECT_INPUTS = ("analyses", "macros", "models", "dbt_project.yml", "profiles.yml")
 
 
 def fetch_report(settings: Settings, case: str) -> tuple[list[str], list[tuple]]:
@@ -50,19 +47,6 @@ def fetch_report(settings: Settings, case: str) -> tuple[list[str], list[tuple]]
         con.close()
 
 
-def project_fingerprint(settings: Settings) -> str:
-    """What the compiled analyses depend on: every project file's name, size and modification time
-    (a stat per file, not a read: a report must not cost a pass over the project)."""
-    digest = hashlib.sha256(str(settings.warehouse_path.resolve()).encode())
-    for name in PROJECT_INPUTS:
-        root = PROJECT_DIR / name
-        for path in sorted(root.rglob("*") if root.is_dir() else [root]):
-            if path.is_file():
-                st = path.stat()
-                digest.update(f"{path.relative_to(PROJECT_DIR)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
-
-
 def compiled_analysis(settings: Settings, name: str) -> str:
     """The analysis' SQL as dbt compiles it, from the cache under <data>/run/reports while the
     project has not changed. One compile writes every analysis, in a process of its own (dbt-duckdb
@@ -70,7 +54,7 @@ def compiled_analysis(settings: Settings, name: str) -> str:
     scratch database never waits on the warehouse another process writes."""
     cache = settings.data_dir / "run" / "reports"
     stamp = cache / "fingerprint"
-    fingerprint = project_fingerprint(settings)
+    fingerprint = project_fingerprint(settings.warehouse_path)
     if not (stamp.exists() and stamp.read_text() == fingerprint):
         cache.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run([sys.executable, "-c", "from dbt.cli.main import cli; cli()",

@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--cycles", type=positive_int, default=None,
                    help="stop after this many cycles (default: run until stopped)")
     p.add_argument("--plain", action="store_true", help="one status line per cycle instead of a live table")
+    p.add_argument("--dbt-each-cycle", action="store_true",
+                   help="run every cycle through dbt instead of replaying the statements of one dbt run "
+                        "(slower; for comparison, docs/live.md)")
     p.set_defaults(func=_run)
 
 
@@ -43,5 +46,6 @@ def _run(args: argparse.Namespace) -> int:
     options = LoopOptions(
         sources=args.sources, interval_s=args.interval, alerts_file=alerts,
         kafka=not args.no_kafka, max_cycles=args.cycles, live_view=False if args.plain else None,
+        compiled=not args.dbt_each_cycle,
     )
     return LiveLoop(load_settings(), options).run()

@@ -42,6 +42,7 @@ class LoopOptions:
     max_cycles: int | None = None
     live_view: bool | None = None  # None: a redrawing table on a terminal, log lines otherwise
     ingester_factory: object | None = None  # tests/benchmarks: an alternative landing class
+    compiled: bool = True  # False: every cycle through dbt (a baseline; pulse/live/dbt_cycle.py)
 
 
 def live_sources(requested: list[str] | None) -> list[str]:
@@ -86,7 +87,7 @@ class LiveLoop:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, self.request_stop)
-        dbt = RealtimeDbt()
+        dbt = RealtimeDbt(self.settings.warehouse_path, compiled=self.options.compiled)
         self.status.dbt_parse_seconds = dbt.parse_seconds
         self.console.print(
             f"pulse run: {len(dbt.models)} realtime models ({', '.join(dbt.models) or 'none yet'}); "
@@ -119,6 +120,7 @@ class LiveLoop:
                 live.stop()
             if ingest is not None:
                 ingest.stop()
+            dbt.close()
             write_status(self.settings, self.status)
         if ingest is not None and ingest.error is not None:
             raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
@@ -128,11 +130,13 @@ class LiveLoop:
     # -- one cycle
     def cycle(self, dbt: RealtimeDbt, ingest: IngestThread | None) -> None:
         started = time.perf_counter()
+        stages: dict[str, float] = {}
         previous = self.status.updated_at or self.status.started_at
         if ingest is not None:
             ingest.flush()
             if ingest.error is not None:
                 raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
+        stages["land"] = time.perf_counter() - started
         now = time.time()
         new = self.watch.scan()
         progress = dict(ingest.progress) if ingest is not None else {}
@@ -161,9 +165,14 @@ class LiveLoop:
         oldest = min((d.oldest_ingested for d in new.values() if d.oldest_ingested is not None), default=None)
         lookback = self.lookback.seconds(oldest)
         self.clock.write(self.settings, lookback)
+        stages["detect"] = time.perf_counter() - started - stages["land"]
         result = dbt.run(with_parents=first)
         self.lookback.dbt_ran(time.time(), clean=not result.failed)
+        stages["export"] = result.export_seconds or 0.0
+        stages["model"] = result.seconds - stages["export"]
+        mark = time.perf_counter()
         self.status.lookback_seconds = lookback
+        self.status.model_path = result.path
         self.status.dbt_seconds = result.seconds
         self.status.dbt_models = result.models
         self.status.errors = result.failed[-5:]
@@ -179,7 +188,11 @@ class LiveLoop:
             self.status.alerts_fired += len(fired)
             for alert in fired:
                 self.console.print(f"[bold red]ALERT[/] {alert.message}")
+        stages["alerts"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         self.analyst.refresh()
+        stages["analyst"] = time.perf_counter() - mark
+        self.status.stages = {k: round(v, 4) for k, v in stages.items()}
         self.status.cycle += 1
         self.status.cycle_seconds = time.perf_counter() - started
         self.status.updated_at = now

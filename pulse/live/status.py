@@ -35,8 +35,13 @@ class LiveStatus:
     started_at: float
     cycle: int = 0
     cycle_seconds: float = 0.0  # last cycle, flush + dbt + alerts
-    dbt_seconds: float = 0.0
+    dbt_seconds: float = 0.0  # the models' step: a dbt run, or the replay of its statements
     dbt_models: int = 0
+    model_path: str = "dbt"  # "dbt" or "compiled" (pulse/live/compiled_run.py)
+    # last cycle, seconds per stage: land (flush the ingester), detect (scan the lake, move the
+    # clock), model, export (the compiled path's export files; inside model on the dbt path),
+    # alerts, analyst (the analysts' database)
+    stages: dict[str, float] = field(default_factory=dict)
     dbt_parse_seconds: float = 0.0
     lookback_seconds: int | None = None  # lake re-read by the last run (None: the project's default)
     updated_at: float = 0.0
@@ -68,7 +73,8 @@ def read_status(settings: Settings) -> dict | None:
 def render(status: LiveStatus) -> Table:
     table = Table(
         title=f"pulse run - cycle {status.cycle}: {status.cycle_seconds:.2f} s "
-              f"(dbt {status.dbt_seconds:.2f} s, {status.dbt_models} models), alerts fired {status.alerts_fired}",
+              f"({status.model_path} {status.dbt_seconds:.2f} s, {status.dbt_models} models), "
+              f"alerts fired {status.alerts_fired}",
         title_justify="left",
     )
     for col in ("source", "lag (records)", "records/s", "landed", "freshness", "watermark"):
@@ -88,7 +94,7 @@ def render(status: LiveStatus) -> Table:
 
 
 def log_line(status: LiveStatus) -> str:
-    parts = [f"cycle {status.cycle} {status.cycle_seconds:.2f}s dbt {status.dbt_seconds:.2f}s"]
+    parts = [f"cycle {status.cycle} {status.cycle_seconds:.2f}s {status.model_path} {status.dbt_seconds:.2f}s"]
     for s in status.sources.values():
         if s.records_total or s.lag_records:
             fresh = "-" if s.freshness_s is None else f"{s.freshness_s:.1f}s"

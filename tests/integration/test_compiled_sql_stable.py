@@ -39,7 +39,7 @@ def test_realtime_models_compile_to_the_same_sql_every_cycle(data_dir, tmp_path)
     for source in ("view_log", "campaigns", "watch_events", "interactions"):
         files = sorted(str(p) for p in (FIXTURES / source).glob("**/*") if p.is_file())
         assert all(r.reconciles() for r in ingest_files(settings, source, files))
-    dbt = RealtimeDbt()
+    dbt = RealtimeDbt(settings.warehouse_path, compiled=False)  # every cycle through dbt: its compiled SQL
     clock = ArrivalClock(["view_log", "watch_events", "interactions"])
     target = tmp_path / "target"  # the data_dir fixture points DBT_TARGET_PATH here
 

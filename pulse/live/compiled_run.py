@@ -1,0 +1,140 @@
+"""The realtime models' SQL run straight on DuckDB: recorded from one dbt run, replayed each cycle.
+
+Every realtime model compiles to the same SQL each cycle (the arrival clock and this run's bounds
+are read from tables when the SQL runs, docs/incremental.md), so to the warehouse one dbt run of
+them is a fixed list of statements: on-run-start's bounds, each model's materialization (temp
+table then delete+insert, or a table or view swap), its export post-hooks, on-run-end's manifest
+record. dbt itself costs about 0.15 s per model to render, compile and introspect; the statements
+are what the new data costs. So the loop runs dbt once with a recorder on dbt-duckdb's cursor and
+from then on executes the recorded statements on one persistent connection, in the recorded order
+(a valid order: dbt starts a model only after its parents are done), in one transaction per cycle.
+The models stay the one place the logic lives: the project changing (a file of models/, macros/,
+dbt_project.yml, profiles.yml) means recording again, and a replay that fails is rolled back and
+the next cycle runs dbt (and records) again.
+Not replayed: dbt's transaction statements (the cycle is one transaction) and its introspection
+(catalog lookups, DESCRIBE, column lists for on_schema_change): they only feed dbt's Jinja
+decisions, which cannot change while the project does not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+_COMMENT = re.compile(r"^\s*/\*(.*?)\*/\s*", re.S)
+_TRANSACTION = {"begin", "commit", "rollback"}
+_INTROSPECTION = ("select", "describe", "with", "show", "pragma")
+_REPLACED_TEMP_TABLE = re.compile(r"^create or replace temporary table (\"[^\"]+\")")
+_TEMP_TABLE = re.compile(r"^create\s+temporary\s+table\s+(\"[^\"]+\")", re.I)
+
+
+@dataclass(frozen=True)
+class Statement:
+    node: str  # the model (or "hooks") the statement belongs to
+    kind: str  # "model": changes the warehouse; "export": writes files for readers
+    sql: str
+
+
+@dataclass
+class ReplayResult:
+    seconds: float
+    model_seconds: float = 0.0
+    export_seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # model -> seconds
+    error: str | None = None
+
+
+def classify(sql: str) -> Statement | None:
+    """The statement to replay for one executed by dbt, or None when replaying it is not needed."""
+    node = "hooks"
+    body = sql
+    match = _COMMENT.match(sql)
+    if match:
+        body = sql[match.end():]
+        try:
+            comment = json.loads(match.group(1))
+            node = comment.get("node_id", "hooks").rsplit(".", 1)[-1]
+        except ValueError:
+            pass
+    head = body.lstrip().split(None, 1)[0].lower() if body.strip() else ""
+    if head in _TRANSACTION or head in _INTROSPECTION or not head:
+        return None
+    # A persistent connection keeps temp tables between cycles: replace the previous cycle's.
+    body = _TEMP_TABLE.sub(r"create or replace temporary table \1", body.lstrip(), count=1)
+    return Statement(node=node, kind="export" if head == "copy" else "model", sql=body)
+
+
+@contextmanager
+def recording(statements: list[Statement]):
+    """Record what dbt-duckdb executes (every thread) while the block runs."""
+    from dbt.adapters.duckdb.environments import local
+
+    original = local.DuckDBCursorWrapper.execute
+    lock = threading.Lock()
+
+    def execute(self, sql, bindings=None):
+        result = original(self, sql, bindings)
+        if bindings is None:  # dbt binds values only in seeds and snapshots, not realtime models
+            kept = classify(sql)
+            if kept is not None:
+                with lock:
+                    statements.append(kept)
+        return result
+
+    local.DuckDBCursorWrapper.execute = execute
+    try:
+        yield statements
+    finally:
+        local.DuckDBCursorWrapper.execute = original
+
+
+class CompiledRun:
+    """The recorded statements and the connection that replays them."""
+
+    def __init__(self, warehouse: Path, statements: list[Statement], fingerprint: str):
+        self.warehouse = warehouse
+        self.statements = statements
+        self.fingerprint = fingerprint
+        self.temp_tables = [m.group(1) for s in statements if (m := _REPLACED_TEMP_TABLE.match(s.sql))]
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def replay(self, on_statement: Callable[[Statement], None] | None = None) -> ReplayResult:
+        started = time.perf_counter()
+        out = ReplayResult(seconds=0.0)
+        if self._con is None:
+            self._con = duckdb.connect(str(self.warehouse))
+        con = self._con
+        con.begin()
+        try:
+            for statement in self.statements:
+                t0 = time.perf_counter()
+                con.execute(statement.sql).fetchall()
+                spent = time.perf_counter() - t0
+                out.timings[statement.node] = out.timings.get(statement.node, 0.0) + spent
+                if statement.kind == "export":
+                    out.export_seconds += spent
+                else:
+                    out.model_seconds += spent
+                if on_statement is not None:
+                    on_statement(statement)
+            for table in self.temp_tables:
+                con.execute(f"drop table if exists temp.main.{table}")
+            con.commit()
+        except (duckdb.Error, RuntimeError) as exc:
+            con.rollback()
+            out.error = f"{statement.node}: {str(exc).splitlines()[0]}"
+        out.seconds = time.perf_counter() - started
+        return out
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
