@@ -43,7 +43,6 @@ def campaign_ids_from_csv(path: Path) -> list[int]:
 class Campaigns(Dataset):
     name = "campaigns"
     help = "campaigns.csv: network_id,campaign_id,\"campaign_name\" (a reference table)"
-    sink = "files"
     static = True
     fields = ("network_id", "campaign_id", "campaign_name")
     bad_kinds = ("malformed_json", "missing_field", "wrong_type")

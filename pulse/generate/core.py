@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from ingest.sources import SOURCES
+
 Record = tuple
 DAY = 86400.0
 # Opening more sessions up front costs seconds at high rates; beyond this the arrivals fill in.
@@ -189,14 +191,23 @@ class Dataset:
     """One generated dataset. Subclasses set the class attributes and implement `setup`/`session`
     and the renderers; the framework does pacing, faults, Kafka and files."""
 
-    name: str = ""
+    name: str = ""  # the source it generates (ingest/sources/), which decides its natural sink
     help: str = ""
-    sink: str = "kafka"  # the natural destination: "kafka" or "files"
+    sink: str = "kafka"  # the natural destination, from the source's spec: "kafka" or "files"
+    also_writes: tuple[str, ...] = ()  # further sources its files hold (orders: order_items)
     fields: tuple[str, ...] = ()
     default_users: int = 1000
     sessions_per_user_day: float = 1.5  # historical density when no --count is given
     static: bool = False  # a reference table (rows, not events): no time range, no rate
     stream: str = ""  # random stream name; datasets of one simulation share it (default: name)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            spec = SOURCES.get(cls.name)
+            if spec is None:
+                raise TypeError(f"generator {cls.__name__}: no source named {cls.name!r} in ingest/sources/")
+            cls.sink = "kafka" if spec.kafka_topic else "files"
 
     def __init__(self, plan: Plan):
         self.plan = plan

@@ -22,8 +22,8 @@ _UTM = ("google / cpc", "facebook / cpc", "direct / none", "email / newsletter",
 
 class Orders(ShopSim):
     name = "orders"
+    also_writes = ("order_items",)
     help = "orders.csv + order_items.csv (';', dd/mm/yyyy HH:MM GMT-3) for the viewed products"
-    sink = "files"
     kind = "order"
     fields = ("id", "user_id", "order_date", "order_subtotal", "order_discount", "order_total", "order_status",
               "payment_type", "shipping_cost", "shipping_service", "address_city", "address_state",

@@ -33,7 +33,6 @@ def app_version(r: random.Random) -> str:
 class UserInteractions(Dataset):
     name = "user_interactions"
     help = "lakehouse user_interactions CSV in the challenge's format (duration_ms 100..300000; or a topic)"
-    sink = "files"
     fields = ("user_id", "timestamp", "action_type", "page_id", "duration_ms", "app_version")
     sessions_per_user_day = 1.0
     bad_kinds = ("malformed_json", "missing_field", "wrong_type", "negative_duration")

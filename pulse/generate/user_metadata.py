@@ -42,7 +42,6 @@ def rows_for_user(r: random.Random, mean: float = ROWS_PER_ID) -> int:
 class UserMetadata(Dataset):
     name = "user_metadata"
     help = "lakehouse user_metadata CSV in the challenge's format; some user ids on several conflicting rows"
-    sink = "files"
     static = True
     fields = ("user_id", "join_date", "country", "device_type", "subscription_type")
     wrong_types = {"join_date": "last year"}

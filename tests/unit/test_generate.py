@@ -324,3 +324,21 @@ def test_options_are_checked(settings, tmp_path):
         Faults(bad_fraction=1.5)
     with pytest.raises(ValueError, match="unknown dataset"):
         run(Options(dataset="nope", to="files"), settings)
+
+
+def test_every_source_has_a_generator_and_its_sink_follows_the_spec():
+    """A new source (ingest/sources/) needs its generator: this fails until one is registered."""
+    from ingest.sources import SOURCES
+    from pulse.generate import DATASETS
+
+    generated = {name for cls in DATASETS.values() for name in (cls.name, *cls.also_writes)}
+    assert generated == set(SOURCES)
+    for name, cls in DATASETS.items():
+        assert cls.sink == ("kafka" if SOURCES[name].kafka_topic else "files"), name
+
+
+def test_a_generator_for_an_unknown_source_is_refused():
+    from pulse.generate.core import Dataset
+
+    with pytest.raises(TypeError, match="no source named 'nope'"):
+        type("Nope", (Dataset,), {"name": "nope"})
