@@ -8,7 +8,7 @@ form stay on the fast path: strings without surrounding white space, JSON intege
 timestamps exactly `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z` inside the plausible range, required
 fields present. Every other message, and the whole batch when Arrow cannot read it (a message
 that is not an object, not UTF-8, ...), goes through `decode_message`, so rows and quarantine
-reasons are the same either way (tests/unit/test_kafka_batch.py compares both paths).
+reasons are the same either way (tests/ingest/test_kafka_batch.py compares both paths).
 """
 
 from __future__ import annotations

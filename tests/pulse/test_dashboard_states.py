@@ -1,5 +1,5 @@
 """The dashboard's honest states and time charts, without a browser (the browser test in
-tests/integration/test_dashboard_browser.py sees them on the page): 24-hour UTC axes, the minute
+tests/pulse/test_dashboard_browser.py sees them on the page): 24-hour UTC axes, the minute
 that is still arriving drawn apart, and what a panel with no data says."""
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
 def test_compiled_live_path_gives_the_marts_dbt_build_gives(data_dir, tmp_path):
     env = {**os.environ, "PULSE_DATA_DIR": str(data_dir), "DBT_TARGET_PATH": str(tmp_path / "target")}
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from tests.integration.test_compiled_live_path import live_cycles; "
+        [sys.executable, "-c", "import sys; from tests.pulse.test_compiled_live_path import live_cycles; "
                                "live_cycles(sys.argv[1])", str(tmp_path)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )

@@ -188,7 +188,7 @@ def test_missing_export_is_503_and_no_token_means_open(tmp_path):
 def test_swagger_ui_renders_offline_in_chromium(api):
     """/docs draws the API in a real browser from assets the server itself serves (none from a CDN:
     the page works without internet access)."""
-    from tests.integration.test_dashboard_browser import browser
+    from tests.pulse.test_dashboard_browser import browser
 
     client, _ = api
     base = str(client.base_url)

@@ -31,7 +31,7 @@ from ingest.kafka.names import kafka_files, parse_name
 from pulse import broker
 from pulse.cli import main
 from tests.conftest import REPO, free_port
-from tests.integration.test_kafka_ingest import _wait, lake_rows, make_topic, produce, web_event
+from tests.ingest.test_kafka_ingest import _wait, lake_rows, make_topic, produce, web_event
 
 pytestmark = pytest.mark.integration
 

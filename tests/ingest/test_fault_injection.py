@@ -18,7 +18,7 @@ from kafka import KafkaProducer
 from ingest.audit import add_broker_view, audit_lake
 from ingest.kafka.lander import ingest_until_caught_up
 from ingest.kafka.names import resume_points
-from tests.integration.test_kafka_ingest import lake_rows, make_topic, offsets_of, topic_settings, web_event
+from tests.ingest.test_kafka_ingest import lake_rows, make_topic, offsets_of, topic_settings, web_event
 
 __all__ = ["topic_settings"]  # the fixture, shared with the Kafka ingestion tests
 

@@ -14,7 +14,7 @@ import pytest
 
 from pulse.cli import main as pulse
 from pulse.report import fetch_report
-from tests.integration.test_reports_say_none_yet import empty_build, warehouse  # noqa: F401 - fixtures
+from tests.pulse.test_reports_say_none_yet import empty_build, warehouse  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import duckdb
 
 from ingest.files import ingest_files
 from tests.conftest import run_dbt_subprocess
-from tests.integration.test_api_ctr import build_ctr_fixture
+from tests.pulse.test_api_ctr import build_ctr_fixture
 
 
 def export_rows(data_dir):
