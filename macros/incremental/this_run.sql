@@ -32,8 +32,11 @@
 {#- A predicate keeping rows at or after `bound_sql` by event time, written so that the engine can
     skip what lies before it: on the event-time column (Parquet row-group statistics) and, when
     given, on the lake's hive `date` partition column (whole files). `bound_sql` may be a scalar
-    subquery; a null bound keeps nothing. -#}
+    subquery; a null bound keeps nothing. It is compared as the far future instead: DuckDB turns a
+    subquery's value into a filter inside the scan, but not a null one, and would read every file
+    only to keep nothing. -#}
 {% macro event_time_from(column, bound_sql, date_column=none) -%}
-    {{ column }} >= {{ bound_sql }}
-    {%- if date_column %} and {{ date_column }} >= cast({{ bound_sql }} as date){%- endif %}
+    {%- set bound = 'coalesce(' ~ bound_sql ~ ', ' ~ far_future() ~ ')' -%}
+    {{ column }} >= {{ bound }}
+    {%- if date_column %} and {{ date_column }} >= cast({{ bound }} as date){%- endif %}
 {%- endmacro %}

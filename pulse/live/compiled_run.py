@@ -22,7 +22,6 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,15 +105,17 @@ class CompiledRun:
         self.temp_tables = [m.group(1) for s in statements if (m := _REPLACED_TEMP_TABLE.match(s.sql))]
         self._con: duckdb.DuckDBPyConnection | None = None
 
-    def replay(self, on_statement: Callable[[Statement], None] | None = None) -> ReplayResult:
+    def replay(self) -> ReplayResult:
         started = time.perf_counter()
         out = ReplayResult(seconds=0.0)
         if self._con is None:
             self._con = duckdb.connect(str(self.warehouse))
         con = self._con
+        node = "hooks"
         con.begin()
         try:
             for statement in self.statements:
+                node = statement.node
                 t0 = time.perf_counter()
                 con.execute(statement.sql).fetchall()
                 spent = time.perf_counter() - t0
@@ -123,14 +124,12 @@ class CompiledRun:
                     out.export_seconds += spent
                 else:
                     out.model_seconds += spent
-                if on_statement is not None:
-                    on_statement(statement)
             for table in self.temp_tables:
                 con.execute(f"drop table if exists temp.main.{table}")
             con.commit()
         except (duckdb.Error, RuntimeError) as exc:
             con.rollback()
-            out.error = f"{statement.node}: {str(exc).splitlines()[0]}"
+            out.error = f"{node}: {str(exc).splitlines()[0]}"
         out.seconds = time.perf_counter() - started
         return out
 

@@ -12,6 +12,7 @@
 --   heartbeat, or earlier the start of any stream ending within the timeout of it).
 -- `replace_windows` replaces each session's streams from the earliest emitted one on.
 -- depends_on: {{ ref('int_watch_sessions_changed') }}
+-- depends_on: {{ source('streams', 'watch_events') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_windows',
@@ -79,11 +80,41 @@ recompute_windows as (
 
 ),
 
+-- The heartbeats of the recompute range only, filtered in the lake scan itself: through staging's
+-- dedup (a GROUP BY) the bound could not skip a file, and every cycle would read the whole day.
+-- The same rules as int_watch_events_classified (macros/watch_events.sql).
+lake_rows as (
+
+    select * from {{ source('streams', 'watch_events') }}
+    where {{ event_time_from('event_time', '(select min(recompute_from) from recompute_windows)', 'date') }}
+
+),
+
+staged as (
+
+    {{ watch_events_staged('lake_rows') | indent(4) }}
+
+),
+
+heartbeats as (
+
+    {{ watch_events_classified('staged') | indent(4) }}
+
+),
+
+{% else %}
+
+    heartbeats as (
+
+        select * from {{ ref('int_watch_events_classified') }}
+
+    ),
+
 {% endif %}
 
 valid_events as (
 
-    select * from {{ ref('int_watch_events_classified') }}
+    select * from heartbeats
     where is_valid
 
 ),
