@@ -31,7 +31,6 @@ import duckdb
 _COMMENT = re.compile(r"^\s*/\*(.*?)\*/\s*", re.S)
 _TRANSACTION = {"begin", "commit", "rollback"}
 _INTROSPECTION = ("select", "describe", "with", "show", "pragma")
-_REPLACED_TEMP_TABLE = re.compile(r"^create or replace temporary table (\"[^\"]+\")")
 _TEMP_TABLE = re.compile(r"^create\s+temporary\s+table\s+(\"[^\"]+\")", re.I)
 
 
@@ -40,6 +39,8 @@ class Statement:
     node: str  # the model (or "hooks") the statement belongs to
     kind: str  # "model": changes the warehouse; "export": writes files for readers
     sql: str
+    bindings: tuple | None = None
+    temp_table: str | None = None  # the temp table it creates, dropped at the end of a cycle
 
 
 @dataclass
@@ -51,7 +52,7 @@ class ReplayResult:
     error: str | None = None
 
 
-def classify(sql: str) -> Statement | None:
+def classify(sql: str, bindings=None) -> Statement | None:
     """The statement to replay for one executed by dbt, or None when replaying it is not needed."""
     node = "hooks"
     body = sql
@@ -67,8 +68,12 @@ def classify(sql: str) -> Statement | None:
     if head in _TRANSACTION or head in _INTROSPECTION or not head:
         return None
     # A persistent connection keeps temp tables between cycles: replace the previous cycle's.
-    body = _TEMP_TABLE.sub(r"create or replace temporary table \1", body.lstrip(), count=1)
-    return Statement(node=node, kind="export" if head == "copy" else "model", sql=body)
+    body = body.lstrip()
+    temp = _TEMP_TABLE.match(body)
+    if temp:
+        body = f"create or replace temporary table {temp.group(1)}{body[temp.end():]}"
+    return Statement(node=node, kind="export" if head == "copy" else "model", sql=body,
+                     bindings=None if bindings is None else tuple(bindings), temp_table=temp and temp.group(1))
 
 
 @contextmanager
@@ -81,11 +86,10 @@ def recording(statements: list[Statement]):
 
     def execute(self, sql, bindings=None):
         result = original(self, sql, bindings)
-        if bindings is None:  # dbt binds values only in seeds and snapshots, not realtime models
-            kept = classify(sql)
-            if kept is not None:
-                with lock:
-                    statements.append(kept)
+        kept = classify(sql, bindings)
+        if kept is not None:
+            with lock:
+                statements.append(kept)
         return result
 
     local.DuckDBCursorWrapper.execute = execute
@@ -102,7 +106,7 @@ class CompiledRun:
         self.warehouse = warehouse
         self.statements = statements
         self.fingerprint = fingerprint
-        self.temp_tables = [m.group(1) for s in statements if (m := _REPLACED_TEMP_TABLE.match(s.sql))]
+        self.temp_tables = [s.temp_table for s in statements if s.temp_table]
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def replay(self) -> ReplayResult:
@@ -117,7 +121,7 @@ class CompiledRun:
             for statement in self.statements:
                 node = statement.node
                 t0 = time.perf_counter()
-                con.execute(statement.sql).fetchall()
+                con.execute(statement.sql, statement.bindings).fetchall()
                 spent = time.perf_counter() - t0
                 out.timings[statement.node] = out.timings.get(statement.node, 0.0) + spent
                 if statement.kind == "export":

@@ -141,7 +141,6 @@ events as (
         on
             events.session_id = recompute_windows.session_id
             and events.event_time >= recompute_windows.recompute_from
-    where {{ event_time_from('events.event_time', '(select min(recompute_from) from recompute_windows)', 'events.lake_date') }}
 
     union all
 
