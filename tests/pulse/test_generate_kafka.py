@@ -40,8 +40,15 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 90.0) -
         records: list = []
         deadline = time.monotonic() + timeout
         quiet_until = None
+        refreshed = 0.0
         while time.monotonic() < deadline:
             # The broker's metadata may list a new topic's partitions a few at a time: keep adding.
+            # partitions_for_topic answers from the consumer's cache once it knows the topic, and
+            # an assigned consumer refreshes that cache only every 5 minutes: while records are
+            # missing, ask the broker again (once a second).
+            if len(records) < expect and time.monotonic() - refreshed >= 1.0:
+                consumer.topics()
+                refreshed = time.monotonic()
             parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
             new = [tp for tp in parts if tp not in assigned]
             if new:  # (re)assigning resets positions: read every partition from the start again
