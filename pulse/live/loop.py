@@ -1,5 +1,6 @@
 """The `pulse run` cycle: land, look at what landed, move the arrival clock, run the realtime
-models, evaluate alerts, refresh the analysts' database, show the status. Repeat.
+models, evaluate alerts, refresh the analysts' database, merge old small lake files now and then
+(pulse/live/compaction.py), show the status. Repeat.
 
 Ingestion runs on its own thread (it keeps consuming while dbt runs); each cycle first asks it
 to land what it has polled, so a cycle models everything that arrived before it began.
@@ -24,6 +25,7 @@ from ingest.lake import ensure_data_dirs
 from ingest.sources import SOURCES, TOPIC_SOURCES
 from pulse.live.analyst import AnalystDb
 from pulse.live.arrival_clock import ArrivalClock, utc_naive
+from pulse.live.compaction import LiveCompaction
 from pulse.live.dbt_cycle import RealtimeDbt
 from pulse.live.ingester import IngestThread
 from pulse.live.lake_watch import LakeWatch
@@ -66,6 +68,7 @@ class LiveLoop:
         self.newest_event: dict[str, object] = {}
         self.lookback = LandingLookback()
         self.analyst = AnalystDb(settings)
+        self.compaction = LiveCompaction(settings, self.sources) if options.kafka else None
         self.status = LiveStatus(started_at=time.time(), sources={s: SourceStatus(s) for s in self.sources})
         self.alerter = None
         if options.alerts_file is not None:
@@ -192,6 +195,10 @@ class LiveLoop:
         mark = time.perf_counter()
         self.analyst.refresh()
         stages["analyst"] = time.perf_counter() - mark
+        if self.compaction is not None:  # after the models: they never see a merge half done
+            mark = time.perf_counter()
+            self.compaction.maybe_run()
+            stages["compact"] = time.perf_counter() - mark
         self.status.stages = {k: round(v, 4) for k, v in stages.items()}
         self.status.cycle += 1
         self.status.cycle_seconds = time.perf_counter() - started

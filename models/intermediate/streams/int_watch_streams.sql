@@ -66,17 +66,21 @@ recompute_windows as (
 
     select
         tails.session_id,
-        -- Appending sessions read only heartbeats after their latest stream.
+        -- Appending sessions read only their new heartbeats: none landed earlier lies after the
+        -- stored stream's last one, so the range starts at the first new heartbeat (not at the
+        -- stored stream's end, which for a session silent for minutes would make the one lake
+        -- scan of all sessions read those minutes).
         case
-            when tails.appends then {{ dbt.dateadd('microsecond', 1, 'tails.last_event_time') }}
+            when tails.appends then tails.first_new_time
             else least(tails.first_new_time, min(streams.first_event_time))
         end as recompute_from
     from tails
+    -- Appending sessions join too (their CASE ignores it): a left-side-only condition here
+    -- would turn the hash join into a nested loop.
     left join {{ this }} as streams
-        on not tails.appends
-        and tails.session_id = streams.session_id
+        on tails.session_id = streams.session_id
         and streams.last_event_time >= {{ dbt.dateadd('second', -timeout, 'tails.first_new_time') }}
-    group by tails.session_id, tails.appends, tails.first_new_time, tails.last_event_time
+    group by tails.session_id, tails.appends, tails.first_new_time
 
 ),
 
