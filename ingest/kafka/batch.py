@@ -14,6 +14,7 @@ reasons are the same either way (tests/ingest/test_kafka_batch.py compares both 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
@@ -70,7 +71,7 @@ def decode_batch(spec: SourceSpec, values: list[bytes | None], offsets: list[int
             row["_offset"] = offsets[i]
         rows += decoded.rows
         bad += [{"_offset": offsets[i], "_row": r, "raw": values[i], "reason": why} for r, why in decoded.bad]
-    raw_by_offset = dict(zip(offsets, values, strict=True))
+    raw_by_offset = _RawByOffset(offsets, values)
     slow_table, unfit = admit(rows, data_schema(spec), lambda i: raw_by_offset[rows[i]["_offset"]])
     bad += [_rejected(rows[i], raw_by_offset, why) for i, why in unfit]
     if fast_table is not None and fast_table.num_rows:
@@ -107,9 +108,9 @@ def _columnar(spec: SourceSpec, kinds: dict[str, str], values: list[bytes | None
             positions = list(range(n))
             lines = values
         else:
-            positions = None
+            positions, joined = None, None
     else:
-        positions = None
+        positions, joined = None, None
     if positions is None:
         positions = [i for i, v in enumerate(values)
                      if v is not None and 2 < len(v) <= max_bytes and v[0] == 123  # {
@@ -117,18 +118,19 @@ def _columnar(spec: SourceSpec, kinds: dict[str, str], values: list[bytes | None
         lines = [values[i] for i in positions]
     tables: list[pa.Table] = []
     fast = np.zeros(n, dtype=bool)
-    _read_blocks(spec, kinds, lines, positions, offsets, tables, fast)
+    _read_blocks(spec, kinds, lines, positions, offsets, tables, fast, joined)
     slow = np.nonzero(~fast)[0].tolist()
     if not tables:
         return None, slow
     return pa.concat_tables(tables), slow
 
 
-def _read_blocks(spec, kinds, lines, positions, offsets, tables, fast) -> None:
+def _read_blocks(spec, kinds, lines, positions, offsets, tables, fast, joined=None) -> None:
+    """`joined`: the lines joined by line breaks, when the caller has them already."""
     if not lines:
         return
     try:
-        table, ok = _typed_block(spec, kinds, lines, positions, offsets)
+        table, ok = _typed_block(spec, kinds, lines, positions, offsets, joined)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError):
         if len(lines) <= MIN_BLOCK:
             return  # these go through the per-message path, which names the reason
@@ -140,11 +142,12 @@ def _read_blocks(spec, kinds, lines, positions, offsets, tables, fast) -> None:
     fast[np.asarray(positions)[ok]] = True
 
 
-def _typed_block(spec, kinds, lines, positions, offsets) -> tuple[pa.Table, np.ndarray]:
+def _typed_block(spec, kinds, lines, positions, offsets, joined=None) -> tuple[pa.Table, np.ndarray]:
     """Arrow-typed rows of a block of canonical lines; raises when Arrow cannot read them all."""
     json_schema = pa.schema([pa.field(name, _JSON_TYPE[kind]) for name, kind in kinds.items()])
-    table = pj.read_json(io.BytesIO(b"\n".join(lines)),
-                         read_options=pj.ReadOptions(block_size=max(1 << 20, 2 * sum(map(len, lines)))),
+    joined = b"\n".join(lines) if joined is None else joined
+    table = pj.read_json(io.BytesIO(joined),
+                         read_options=pj.ReadOptions(block_size=max(1 << 20, 2 * len(joined))),
                          parse_options=pj.ParseOptions(explicit_schema=json_schema,
                                                        unexpected_field_behavior="ignore"))
     if table.num_rows != len(lines):
@@ -156,7 +159,7 @@ def _typed_block(spec, kinds, lines, positions, offsets) -> tuple[pa.Table, np.n
         col = table[f.name].combine_chunks()
         kind = kinds[f.name]
         missing = col.is_null().to_numpy(zero_copy_only=False)
-        if kind in ("text", "ts"):
+        if kind == "text":  # a timestamp is checked against _ISO_Z below, which admits no space
             odd = pc.or_(pc.equal(col, ""), pc.match_substring_regex(col, _EDGE_SPACE))
             ok &= ~pc.fill_null(odd, False).to_numpy(zero_copy_only=False)
         if f.required:
@@ -174,6 +177,22 @@ def _typed_block(spec, kinds, lines, positions, offsets) -> tuple[pa.Table, np.n
     table = pa.table({**columns, "_offset": pa.array([offsets[i] for i in positions], pa.int64()),
                       "_row": pa.nulls(len(positions), pa.int64())}).filter(pa.array(ok))
     return table.cast(data_schema(spec)), ok
+
+
+class _RawByOffset(dict):
+    """Offset -> raw message, built on the first lookup: only rejected rows look one up."""
+
+    def __init__(self, offsets: list[int], values: list[bytes | None]):
+        super().__init__()
+        self._pending: tuple | None = (offsets, values)
+
+    def __missing__(self, offset: int) -> bytes | None:
+        if self._pending is None:
+            raise KeyError(offset)
+        offsets, values = self._pending
+        self._pending = None
+        self.update(zip(offsets, values, strict=True))
+        return self[offset]
 
 
 class _KeysRead(dict):
@@ -203,6 +222,16 @@ def _apply_check(spec: SourceSpec, table: pa.Table, raw_by_offset: dict[int, byt
     check = getattr(spec, "check", None)
     if check is None or table.num_rows == 0:
         return table, []
+    may_fail = getattr(spec, "may_fail", None)
+    if may_fail is not None:  # check only the rows the rule's columnar twin cannot clear
+        suspects = np.nonzero(pc.fill_null(may_fail(table), True).to_numpy(zero_copy_only=False))[0]
+        if len(suspects) == 0:
+            return table, []
+        _, bad = _apply_check(replace(spec, may_fail=None), table.take(suspects), raw_by_offset)
+        if bad:  # one row per offset on the columnar path
+            rejected = pa.array([b["_offset"] for b in bad], pa.int64())
+            table = table.filter(pc.invert(pc.is_in(table["_offset"], value_set=rejected)))
+        return table, bad
     probe = _KeysRead(table.slice(0, 1).to_pylist()[0])
     try:
         check(probe)

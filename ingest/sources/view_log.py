@@ -9,6 +9,7 @@ would poison the minute's average.
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.sources import parsers
 from ingest.sources.base import Field, RecordError, SourceSpec
@@ -38,6 +39,7 @@ SPEC = CheckedSourceSpec(
     partition_field="end_timestamp",
     file_reader=_read,
     check=_ends_after_start,
+    may_fail=lambda table: pc.less(table["end_timestamp"], table["start_timestamp"]),
     fields=(
         Field("view_id", pa.string(), parsers.text),
         Field("start_timestamp", pa.timestamp("us"), parsers.utc_timestamp),

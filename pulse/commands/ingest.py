@@ -118,7 +118,7 @@ def _register_kafka(sub: argparse._SubParsersAction) -> None:
     share.add_argument("--group", help="share partitions with other ingesters through this consumer group")
     share.add_argument("--partitions", type=_partition_list, metavar="P,...",
                        help="consume only these partition numbers of each topic (static scale-out)")
-    k.add_argument("--flush-records", type=positive_int, default=100_000, help="land a partition after N messages")
+    k.add_argument("--flush-records", type=positive_int, help="land a partition after N messages (default 25,000)")
     k.add_argument("--flush-interval", type=positive_float, default=1.0, help="... or after this many seconds")
     k.add_argument("--max-message-bytes", type=positive_int, default=1_000_000, help="larger messages are quarantined")
     k.add_argument("--timeout", type=positive_float, default=300.0, help="--until-caught-up gives up after this")
@@ -150,8 +150,10 @@ def _run_kafka(args: argparse.Namespace) -> int:
         if unknown:
             raise UsageError(f"unknown source/topic {', '.join(unknown)}; known: {', '.join(sorted(SOURCES))}")
         sources = [t if t in SOURCES else by_topic[t] for t in args.topics]
-    options = {"group": args.group, "partitions": args.partitions, "flush_records": args.flush_records,
-               "flush_interval_s": args.flush_interval, "max_message_bytes": args.max_message_bytes}
+    options = {"group": args.group, "partitions": args.partitions, "flush_interval_s": args.flush_interval,
+               "max_message_bytes": args.max_message_bytes}
+    if args.flush_records is not None:  # else the lander's FLUSH_RECORDS
+        options["flush_records"] = args.flush_records
     if args.follow:
         stats = follow(settings, sources, live_view=False if args.no_live else None, **options)
     else:

@@ -81,3 +81,18 @@ def test_canonical_messages_take_the_fast_path():
     values = CORPORA["web_events"]
     table, slow = _columnar(spec, fast_kinds(spec), values, list(range(len(values))), 10_000)
     assert table is not None and table.num_rows >= 300 and 0 < len(slow) < len(values) // 2
+
+
+def test_record_rule_rejects_on_the_fast_path():
+    """view_log's rule (a view may not end before it starts) on canonical messages, which all take
+    the columnar path: the rule's columnar twin must hand the bad one to `check`."""
+    spec = SOURCES["view_log"]
+    values = [json.dumps({**VIEW, "view_id": f"v{i}"}).encode() for i in range(300)]
+    values[123] = json.dumps({**VIEW, "view_id": "bad", "end_timestamp": "2024-05-01T09:00:00.000Z"}).encode()
+    offsets = list(range(len(values)))
+    table, slow = _columnar(spec, fast_kinds(spec), values, offsets, 10_000)
+    assert table is not None and slow == []
+    fast = as_comparable(*decode_batch(spec, values, offsets, 10_000))
+    assert fast == as_comparable(*reference(spec, values, offsets, 10_000))
+    assert [(o, reason) for o, _, _, reason in fast[1]] == [
+        (123, "end_timestamp 2024-05-01T09:00:00 before start_timestamp 2024-05-01T10:00:00")]
