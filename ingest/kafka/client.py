@@ -48,17 +48,11 @@ def probe(settings: Settings, timeout_s: float = 3.0) -> None:
     raise unavailable(settings, "; ".join(dict.fromkeys(reasons)).lower())
 
 
-def _bounded_bootstrap() -> dict[str, Any]:
-    ms = int(CONNECT_TIMEOUT_S * 1000)
-    if "bootstrap_timeout_ms" in KafkaConsumer.DEFAULT_CONFIG:  # kafka-python 3
-        return {"bootstrap_timeout_ms": ms}
-    return {"api_version_auto_timeout_ms": ms}  # kafka-python 2
-
-
 def consumer(settings: Settings, **config: Any) -> KafkaConsumer:
     """A KafkaConsumer on `settings`' cluster, or BrokerUnavailable within ~CONNECT_TIMEOUT_S."""
     probe(settings)
     try:
-        return KafkaConsumer(**settings.kafka_client_config(), **{**_bounded_bootstrap(), **config})
+        return KafkaConsumer(**settings.kafka_client_config(),
+                             **{"bootstrap_timeout_ms": int(CONNECT_TIMEOUT_S * 1000), **config})
     except KafkaError as exc:
         raise unavailable(settings, str(exc).removeprefix(f"{type(exc).__name__}: ") or type(exc).__name__) from None
