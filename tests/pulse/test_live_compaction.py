@@ -19,7 +19,7 @@ from ingest.config import load_settings
 from ingest.kafka.lander import ingest_until_caught_up
 from ingest.kafka.names import kafka_files
 from ingest.sources import SOURCES
-from pulse.live.compaction import LiveCompaction
+from pulse.live.compaction import LiveCompaction, Tier
 from pulse.live.lake_watch import LakeWatch
 
 pytestmark = pytest.mark.integration
@@ -62,12 +62,12 @@ def test_live_compaction_merges_seen_files_without_changing_rows(data_dir, kafka
     before_rows = lake_keys(settings)
     assert len(before_files) >= 12
 
-    compaction = LiveCompaction(settings, ["view_log"], every_s=3600, older_than_s=60)
+    compaction = LiveCompaction(settings, ["view_log"], tiers=(Tier(3600, 60, 256 * 1024),))
     assert compaction.maybe_run() is None  # not due yet
     old = time.time() - 120
     for path, _ in before_files:
         os.utime(path, (old, old))
-    compaction._next = 0.0  # due now
+    compaction._next = [0.0]  # due now
     result = compaction.maybe_run()
 
     after_files = list(kafka_files([settings.lake_dir / "view_log"]))
