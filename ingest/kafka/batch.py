@@ -14,7 +14,6 @@ reasons are the same either way (tests/ingest/test_kafka_batch.py compares both 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
@@ -215,47 +214,52 @@ def _apply_check(spec: SourceSpec, table: pa.Table, raw_by_offset: dict[int, byt
                  ) -> tuple[pa.Table, list[dict[str, Any]]]:
     """A spec's record-level rule (CheckedSourceSpec.check) on the columnar rows.
 
-    Materialising Python rows is the cost, so the check first runs on one full row to learn
+    Materialising Python rows is the cost, so only the rows the rule's columnar twin
+    (`may_fail`) cannot clear are checked, and the check first runs on one full row to learn
     which fields it reads, and the other rows carry only those (a check that then reads another
-    field raises KeyError, and the batch is checked again on full rows).
+    field raises KeyError, and the rows are checked again in full).
     """
     check = getattr(spec, "check", None)
     if check is None or table.num_rows == 0:
         return table, []
     may_fail = getattr(spec, "may_fail", None)
-    if may_fail is not None:  # check only the rows the rule's columnar twin cannot clear
-        suspects = np.nonzero(pc.fill_null(may_fail(table), True).to_numpy(zero_copy_only=False))[0]
-        if len(suspects) == 0:
+    if may_fail is None:
+        rows, suspects = None, table
+    else:
+        rows = np.nonzero(pc.fill_null(may_fail(table), True).to_numpy(zero_copy_only=False))[0]
+        if len(rows) == 0:
             return table, []
-        _, bad = _apply_check(replace(spec, may_fail=None), table.take(suspects), raw_by_offset)
-        if bad:  # one row per offset on the columnar path
-            rejected = pa.array([b["_offset"] for b in bad], pa.int64())
-            table = table.filter(pc.invert(pc.is_in(table["_offset"], value_set=rejected)))
-        return table, bad
-    probe = _KeysRead(table.slice(0, 1).to_pylist()[0])
+        suspects = table.take(rows)
+    probe = _KeysRead(suspects.slice(0, 1).to_pylist()[0])
     try:
         check(probe)
     except RecordError:
         pass
     names = list(dict.fromkeys(probe.read))
     try:
-        return _check_rows(check, table, names, raw_by_offset)
+        failed, bad = _check_rows(check, suspects, names, raw_by_offset)
     except KeyError:
-        return _check_rows(check, table, table.column_names, raw_by_offset)
+        failed, bad = _check_rows(check, suspects, suspects.column_names, raw_by_offset)
+    if not bad:
+        return table, bad
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[failed if rows is None else rows[failed]] = False
+    return table.filter(pa.array(keep)), bad
 
 
 def _check_rows(check, table: pa.Table, names: list[str], raw_by_offset: dict[int, bytes | None]
-                ) -> tuple[pa.Table, list[dict[str, Any]]]:
-    bad, keep = [], np.ones(table.num_rows, dtype=bool)
+                ) -> tuple[list[int], list[dict[str, Any]]]:
+    """Positions of the rows `check` rejects, and their quarantine records."""
+    failed, bad = [], []
     columns = [_py_values(table[name]) for name in names]
     offsets = table["_offset"].to_pylist()
     for j, values in enumerate(zip(*columns, strict=True)):
         try:
             check(dict(zip(names, values, strict=True)))
         except RecordError as exc:
-            keep[j] = False
+            failed.append(j)
             bad.append({"_offset": offsets[j], "_row": None, "raw": raw_by_offset[offsets[j]], "reason": str(exc)})
-    return (table.filter(pa.array(keep)) if bad else table), bad
+    return failed, bad
 
 
 def _py_values(col: pa.ChunkedArray) -> list[Any]:

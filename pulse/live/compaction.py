@@ -46,8 +46,6 @@ class LiveCompaction:
         self.tiers = tiers
         now = time.monotonic()
         self._next = [now + tier.every_s for tier in tiers]
-        self.merged_files = 0
-        self.removed_files = 0
 
     def maybe_run(self) -> CompactResult | None:
         """Run the tiers that are due; None when none is."""
@@ -64,8 +62,6 @@ class LiveCompaction:
             total.merged_files += result.merged_files
             total.removed_files += result.removed_files
             total.rows += result.rows
-        self.merged_files += total.merged_files
-        self.removed_files += total.removed_files
         if total.merged_files:
             log.info("compacted the lake: %d files merged into %d (%d rows)", total.removed_files,
                      total.merged_files, total.rows)

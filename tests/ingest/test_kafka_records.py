@@ -16,10 +16,17 @@ from ingest.kafka.records import Chunk, lean
 pytestmark = pytest.mark.integration
 
 
-def stock_records(bootstrap: str, tp: TopicPartition, start: int, n: int) -> list[tuple]:
+def consumer_at(bootstrap: str, tp: TopicPartition, start: int, *, chunked: bool) -> KafkaConsumer:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    if chunked:
+        lean(consumer)
     consumer.assign([tp])
     consumer.seek(tp, start)
+    return consumer
+
+
+def stock_records(bootstrap: str, tp: TopicPartition, start: int, n: int) -> list[tuple]:
+    consumer = consumer_at(bootstrap, tp, start, chunked=False)
     out: list[tuple] = []
     deadline = time.monotonic() + 60
     while len(out) < n and time.monotonic() < deadline:
@@ -31,10 +38,7 @@ def stock_records(bootstrap: str, tp: TopicPartition, start: int, n: int) -> lis
 
 
 def lean_records(bootstrap: str, tp: TopicPartition, start: int, n: int) -> list[tuple]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    lean(consumer)
-    consumer.assign([tp])
-    consumer.seek(tp, start)
+    consumer = consumer_at(bootstrap, tp, start, chunked=True)
     out: list[tuple] = []
     deadline = time.monotonic() + 60
     while len(out) < n and time.monotonic() < deadline:
