@@ -6,9 +6,11 @@ over it and measures, for a one-day query at 60-minute aggregation on a random d
 latency p50/p95 (sequential requests) and requests/s (concurrent clients), without filters,
 with `platform`, with `product`, and with both. Goal: p95 <= 50 ms.
 
-Side by side in the same run, the same rows written as dbt writes the export (sorted by minute,
-so a one-day filter skips the other days' row groups) and shuffled (the baseline: every query
-reads the whole file). The ratio is what sorting buys.
+Side by side in the same run, the same minute rows as dbt exports them (sorted by minute) with
+and without the hourly answers dbt writes ahead (fct_product_activity_hourly's post-hook): the
+baseline renders every answer from the minutes. The ratio is what the answers written ahead buy;
+the product-filtered shapes take the minute path in both. Before timing, the bench checks that
+both paths give the same bytes for a few requests.
 
     .venv/bin/python bench/bench_ctr_api.py                       # 10M views over 30 days
     .venv/bin/python bench/bench_ctr_api.py --views 2000000 --requests 100
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -39,11 +42,10 @@ FIRST_DAY = datetime(2016, 1, 1)
 PLATFORMS = ("iOS", "Android", "MobileWeb")
 
 
-def write_export(path: Path, views: int, days: int, products: int, shuffled: bool) -> tuple[int, float]:
+def write_export(path: Path, views: int, days: int, products: int) -> tuple[int, float]:
     """Minute rows for `views` product views: Zipf-like popular products, CTR about 2%."""
     path.parent.mkdir(parents=True, exist_ok=True)
     minutes = days * 1440
-    order = "random()" if shuffled else "activity_minute, platform, product"
     started = time.perf_counter()
     con = duckdb.connect()
     con.execute("select setseed(0.42)")
@@ -69,11 +71,59 @@ def write_export(path: Path, views: int, days: int, products: int, shuffled: boo
                    activity_minute, platform, product, product_views, purchases,
                    timestamp '2016-02-01 00:00:00' as last_ingested_at
             from per_minute
-            order by {order}
+            order by activity_minute, platform, product
         ) to '{path}' (format parquet, compression zstd)
     """)
     rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0]
     return rows, time.perf_counter() - started
+
+
+def write_hourly_answers(minute_export: Path, answers_dir: Path) -> float:
+    """The hourly answers as fct_product_activity_hourly and its post-hook write them
+    (macros/ctr_activity.sql), here from the minute export instead of the warehouse."""
+    started = time.perf_counter()
+    duckdb.connect().execute(f"""
+        copy (
+            with hourly as (
+                select date_trunc('hour', activity_minute) as activity_hour, platform, product,
+                       sum(product_views) as product_views, sum(purchases) as purchases
+                from read_parquet('{minute_export}')
+                group by all
+            )
+            select
+                activity_hour,
+                platform,
+                string_agg(
+                    '{{"timestamp":"' || strftime(activity_hour, '%Y-%m-%d %H:%M:%S')
+                    || '","platform":' || to_json(platform)
+                    || ',"product":' || to_json(product)
+                    || ',"CTR":' || coalesce(to_json(case when product_views > 0
+                                                      then printf('%.4f', purchases / product_views) end), 'null')
+                    || '}}',
+                    ',' order by product
+                ) as answer_json,
+                strftime(activity_hour, '%Y-%m-%d') as day
+            from hourly
+            group by activity_hour, platform
+            order by activity_hour, platform
+        ) to '{answers_dir}' (format parquet, compression zstd, partition_by (day), write_partition_columns false)
+    """)
+    return time.perf_counter() - started
+
+
+def check_same_answers(data_dir: Path, days: int) -> None:
+    """The answers written ahead and the minute path agree byte for byte (else the bench is void)."""
+    from ingest.config import load_settings
+    from pulse.serve.ctr_query import CtrReader, make_request
+
+    reader = CtrReader(load_settings({"PULSE_DATA_DIR": str(data_dir)}))
+    rng = random.Random(3)
+    for filters in ({}, {"platform": "iOS"}):
+        for _ in range(3):
+            p = one_day_params(rng, days)
+            request = make_request(p["startTimestamp"], p["endTimestamp"], 60, **filters)
+            if reader._hourly_json(request) != reader._minutes_json(request):
+                raise SystemExit(f"answers written ahead differ from the minute path for {p} {filters}")
 
 
 class Server:
@@ -153,13 +203,16 @@ def main() -> int:
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="bench_ctr_api_"))
-    layouts = {}
-    for name, shuffled in (("sorted (as dbt exports)", False), ("shuffled (baseline)", True)):
-        data_dir = root / name.split()[0] / "data"
-        rows, secs = write_export(data_dir / "exports" / "fct_product_activity_minute.parquet",
-                                  args.views, args.days, args.products, shuffled)
-        layouts[name] = data_dir
-        print(f"{name}: {rows:,} minute rows for {args.views:,} views over {args.days} days, generated in {secs:.1f} s")
+    ahead, minutes_only = root / "ahead" / "data", root / "minutes" / "data"
+    export = ahead / "exports" / "fct_product_activity_minute.parquet"
+    rows, secs = write_export(export, args.views, args.days, args.products)
+    print(f"{rows:,} minute rows for {args.views:,} views over {args.days} days, generated in {secs:.1f} s")
+    secs = write_hourly_answers(export, ahead / "exports" / "ctr_hourly_answers")
+    print(f"hourly answers written ahead in {secs:.1f} s")
+    check_same_answers(ahead, args.days)
+    (minutes_only / "exports").mkdir(parents=True)
+    shutil.copy(export, minutes_only / "exports" / export.name)
+    layouts = {"answers ahead (as dbt exports)": ahead, "minute path (baseline)": minutes_only}
 
     product = "20000007_002"  # among the most viewed
     cases = {"no filter": {}, "platform": {"platform": "iOS"}, "product": {"product": product},
@@ -177,11 +230,11 @@ def main() -> int:
 
     print(f"\nGET /ctr one day at aggregation=60, {args.requests} sequential requests (latency) and "
           f"{args.clients} clients for {args.seconds:g} s (throughput), 2 shared cores\n")
-    print(f"{'layout':<26}{'case':<18}{'p50 ms':>8}{'p95 ms':>8}{'req/s':>8}{'rows':>8}{'bytes':>10}  p95<=50ms")
+    print(f"{'layout':<32}{'case':<18}{'p50 ms':>8}{'p95 ms':>8}{'req/s':>8}{'rows':>8}{'bytes':>10}  p95<=50ms")
     for (name, case), (p50, p95, rps, n_rows, size) in results.items():
         ok = "yes" if p95 <= 50 else "no"
-        print(f"{name:<26}{case:<18}{p50:>8.1f}{p95:>8.1f}{rps:>8.1f}{n_rows:>8}{size:>10}  {ok}")
-    print("\nsorted vs shuffled (p95 ratio, lower is better for sorted):")
+        print(f"{name:<32}{case:<18}{p50:>8.1f}{p95:>8.1f}{rps:>8.1f}{n_rows:>8}{size:>10}  {ok}")
+    print("\nanswers ahead vs minute path (p95 ratio, lower is better):")
     names = list(layouts)
     for case in cases:
         a, b = results[(names[0], case)], results[(names[1], case)]

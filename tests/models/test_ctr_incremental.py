@@ -1,5 +1,6 @@
-"""fct_product_activity_minute is incremental: a later extract recomputes only the minutes it
-touches, exactly (no doubled rows, the same as a full refresh), and the export the API reads follows."""
+"""fct_product_activity_minute and fct_product_activity_hourly are incremental: a later extract
+recomputes only the minutes (hours) it touches, exactly (no doubled rows, the same as a full
+refresh), and the exports the API reads follow: the hourly answers rewrite only the changed days."""
 
 import json
 
@@ -16,9 +17,18 @@ def export_rows(data_dir):
                       f"product_views, purchases from read_parquet('{path}') order by all").fetchall()
 
 
+def hourly_answers(data_dir):
+    answers = data_dir / "exports" / "ctr_hourly_answers"
+    return duckdb.sql(f"select strftime(activity_hour, '%Y-%m-%d %H:%M') as hour, platform, answer_json "
+                      f"from read_parquet('{answers}/*/*.parquet') order by all").fetchall()
+
+
 def test_later_extracts_update_their_minutes_only(settings, data_dir, tmp_path):
     build_ctr_fixture(data_dir)
     before = export_rows(data_dir)
+    answers_before = hourly_answers(data_dir)
+    untouched_day = data_dir / "exports" / "ctr_hourly_answers" / "day=2016-01-31" / "data_0.parquet"
+    untouched_stat = untouched_day.stat()
     assert ("2016-02-01 09:00", "iOS", "20008657_002", 2, 0) in before
 
     ios = tmp_path / "iOS"
@@ -35,7 +45,9 @@ def test_later_extracts_update_their_minutes_only(settings, data_dir, tmp_path):
         "2;u2;01/02/2016 00:15;189.90;0.00;205.80;DELIVERED;BOLETO;15.90;PAC;Curitiba;PR;direct / none;MobileWeb\n")
     ingest_files(settings, "product_views", [str(ios / "late.json")])
     ingest_files(settings, "orders", [str(tmp_path / "orders.csv")])  # order 2: CANCELED -> DELIVERED
-    run_dbt_subprocess(data_dir, "run", "--select", "fct_product_activity_minute")
+    # No landing lookback (300 s by default: the fixture landed seconds ago and would count again).
+    run_dbt_subprocess(data_dir, "run", "--select", "fct_product_activity_minute", "fct_product_activity_hourly",
+                       "--vars", "{lake_ingest_lookback_seconds: 0}")
 
     after = export_rows(data_dir)
     changed = set(after) - set(before)
@@ -47,6 +59,17 @@ def test_later_extracts_update_their_minutes_only(settings, data_dir, tmp_path):
                             "from marts.fct_product_activity_minute").fetchone()[0]
     assert dupes == 0
 
+    answers_after = hourly_answers(data_dir)
+    assert {row[:2] for row in set(answers_after) - set(answers_before)} == {
+        ("2016-02-01 09:00", "iOS"), ("2016-02-01 00:00", "MobileWeb")}
+    assert '"timestamp":"2016-02-01 09:00:00","platform":"iOS","product":"20008657_002","CTR":"0.3333"' in str(
+        answers_after)
+    # The day nothing landed for was not rewritten.
+    assert (untouched_day.stat().st_ino, untouched_day.stat().st_mtime_ns) == (
+        untouched_stat.st_ino, untouched_stat.st_mtime_ns)
+
     # The increments equal a full refresh over the same lake.
-    run_dbt_subprocess(data_dir, "run", "--full-refresh", "--select", "fct_product_activity_minute")
+    run_dbt_subprocess(data_dir, "run", "--full-refresh", "--select", "fct_product_activity_minute",
+                       "fct_product_activity_hourly")
     assert export_rows(data_dir) == after
+    assert hourly_answers(data_dir) == answers_after

@@ -24,11 +24,13 @@ import pytest
 
 from ingest.config import load_settings
 from ingest.files import ingest_files
+from pulse.serve.ctr_query import CtrReader, answered_ahead, make_request
 from tests.conftest import REPO, free_port, run_dbt_subprocess
 
 FIXTURES = REPO / "tests" / "fixtures"
 TOKEN = "test-token-123"
 DAY_BOUNDARY = {"startTimestamp": "2016-01-31 22:00:00", "endTimestamp": "2016-02-01 22:00:00", "aggregation": "120"}
+HOURLY = {**DAY_BOUNDARY, "aggregation": "60"}  # answered from the hourly answers written ahead
 
 
 def build_ctr_fixture(data_dir: Path) -> None:
@@ -36,7 +38,7 @@ def build_ctr_fixture(data_dir: Path) -> None:
     for source in ("product_views", "orders", "order_items"):
         files = sorted(str(p) for p in (FIXTURES / source).rglob("*") if p.is_file())
         assert all(r.reconciles() for r in ingest_files(settings, source, files))
-    run_dbt_subprocess(data_dir, "run", "--select", "+fct_product_activity_minute")
+    run_dbt_subprocess(data_dir, "run", "--select", "+fct_product_activity_hourly")
 
 
 @contextmanager
@@ -176,6 +178,50 @@ def test_a_new_export_is_read_without_a_restart(api):
     finally:
         export.write_bytes(saved)
     assert client.get("/ctr", params={**DAY_BOUNDARY, "platform": "iOS"}).json()[0]["CTR"] == "0.5000"
+
+
+def test_a_day_by_hour_is_answered_ahead_with_the_minute_paths_bytes(api):
+    """60-minute buckets on whole hours without a product are read from the answers dbt wrote ahead
+    (exports/ctr_hourly_answers, one file per day): hand-computed over the GMT-3 day boundary, the
+    same bytes as the minute path renders for every platform and range, and a new day file is read
+    without a restart (so the API does read it)."""
+    client, data_dir = api
+    answers = data_dir / "exports" / "ctr_hourly_answers"
+    assert sorted(p.name for p in answers.iterdir()) == ["day=2016-01-31", "day=2016-02-01"]
+    r = client.get("/ctr", params=HOURLY)
+    assert r.status_code == 200 and r.json() == [
+        {"timestamp": "2016-01-31 22:00:00", "platform": "MobileWeb", "product": "20008657_002", "CTR": "0.5000"},
+        {"timestamp": "2016-01-31 22:00:00", "platform": "MobileWeb", "product": "20011111_001", "CTR": None},
+        {"timestamp": "2016-02-01 00:00:00", "platform": "MobileWeb", "product": "20008657_002", "CTR": "1.0000"},
+        {"timestamp": "2016-02-01 00:00:00", "platform": "MobileWeb", "product": "20011111_001", "CTR": "0.0000"},
+        {"timestamp": "2016-02-01 09:00:00", "platform": "iOS", "product": "20008657_002", "CTR": "0.5000"},
+    ]
+
+    reader = CtrReader(load_settings({"PULSE_DATA_DIR": str(data_dir)}))
+    ranges = [("2016-01-31 22:00", "2016-02-01 22:00"), ("2016-01-30 00:00", "2016-02-03 00:00"),
+              ("2016-02-01 00:00", "2016-02-01 09:00"), ("2016-02-01 09:00", "2016-02-01 10:00"),
+              ("2016-02-02 00:00", "2016-02-03 00:00")]
+    for start, end in ranges:
+        for platform in (None, "iOS", "Android", "MobileWeb"):
+            request = make_request(start, end, 60, platform=platform)
+            assert answered_ahead(request)
+            assert reader._hourly_json(request) == reader._minutes_json(request), (start, end, platform)
+    assert not answered_ahead(make_request("2016-02-01 00:30", "2016-02-01 09:30", 60))
+    assert not answered_ahead(make_request("2016-02-01 00:00", "2016-02-01 09:00", 120))
+
+    day = answers / "day=2016-02-01" / "data_0.parquet"
+    saved = day.read_bytes()
+    try:
+        import duckdb
+
+        tmp = day.with_name(".replacement.parquet")
+        duckdb.sql(f"copy (select * replace (replace(answer_json, '0.5000', '0.2500') as answer_json) "
+                   f"from read_parquet('{day}')) to '{tmp}' (format parquet)")
+        os.replace(tmp, day)
+        assert client.get("/ctr", params={**HOURLY, "platform": "iOS"}).json()[0]["CTR"] == "0.2500"
+    finally:
+        day.write_bytes(saved)
+    assert client.get("/ctr", params={**HOURLY, "platform": "iOS"}).json()[0]["CTR"] == "0.5000"
 
 
 def test_missing_export_is_503_and_no_token_means_open(tmp_path):

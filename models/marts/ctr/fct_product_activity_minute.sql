@@ -20,18 +20,7 @@ with
 
 new_minutes as (
 
-    select {{ dbt.date_trunc('minute', dbt.dateadd('hour', offset_hours, 'pv.event_time')) }} as activity_minute
-    from {{ source('ctr', 'product_views') }} as pv
-    where {{ landed_this_run('pv._ingested_at') }}
-    union
-    select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
-    from {{ source('ctr', 'orders') }} as o
-    where {{ landed_this_run('o._ingested_at') }}
-    union
-    select {{ dbt.date_trunc('minute', 'o.order_date') }} as activity_minute
-    from {{ source('ctr', 'order_items') }} as oi
-    inner join {{ source('ctr', 'orders') }} as o on oi.order_id = o.id
-    where {{ landed_this_run('oi._ingested_at') }}
+    {{ ctr_minutes_landed_this_run() }}
 
 ),
 
