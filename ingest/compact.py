@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from ingest.config import Settings
 from ingest.kafka.epochs import LAST_FP_KEY
 from ingest.kafka.names import OffsetRange, file_stem, kafka_files, resume_points
-from ingest.lake import source_dir, write_table_atomic
+from ingest.lake import source_dir, write_hidden
 
 DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024
 
@@ -59,29 +59,79 @@ def parse_duration(text: str) -> float:
 
 def compact_lake(settings: Settings, sources: list[str], older_than_s: float = 3600.0,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, now: float | None = None) -> CompactResult:
+    return prepare_compaction(settings, sources, older_than_s, max_file_bytes, now).commit()
+
+
+@dataclass
+class PreparedMerge:
+    """A merged file written under a hidden name, not yet in the lake."""
+
+    originals: list[Path]
+    target: Path
+    tmp: Path
+    rows: int
+
+
+@dataclass
+class PreparedCompaction:
+    """What a compaction pass will change, prepared without changing anything readers see: the
+    merged files are written and synced under hidden names, the leftovers only listed. `commit()`
+    makes it visible (renames and removals, milliseconds), so the heavy part can run beside
+    readers and the commit where none reads (pulse/live/compaction.py)."""
+
+    merges: list[PreparedMerge] = field(default_factory=list)
+    leftovers: list[Path] = field(default_factory=list)
+
+    def commit(self) -> CompactResult:
+        result = CompactResult()
+        for path in self.leftovers:
+            path.unlink(missing_ok=True)
+            result.removed_files += 1
+        for merge in self.merges:
+            os.replace(merge.tmp, merge.target)
+            for path in merge.originals:
+                if path != merge.target:
+                    os.unlink(path)
+                    result.removed_files += 1
+            result.merged_files += 1
+            result.rows += merge.rows
+        self.merges, self.leftovers = [], []
+        return result
+
+    def discard(self) -> None:
+        for merge in self.merges:
+            merge.tmp.unlink(missing_ok=True)
+        self.merges, self.leftovers = [], []
+
+
+def prepare_compaction(settings: Settings, sources: list[str], older_than_s: float = 3600.0,
+                       max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, now: float | None = None) -> PreparedCompaction:
     now = time.time() if now is None else now
-    result = CompactResult()
+    prepared = PreparedCompaction()
     newest = {key: r.latest for key, r in resume_points(settings, sources).items() if r.latest is not None}
-    for source in sources:
-        by_folder: dict[tuple[Path, str, int, int], list[tuple[Path, OffsetRange]]] = defaultdict(list)
-        for path, rng in kafka_files([source_dir(settings, source)]):
-            by_folder[(path.parent, rng.topic, rng.epoch, rng.partition)].append((path, rng))
-        for files in by_folder.values():
-            files = _remove_leftovers(files, result)
-            for group in _groups(files, newest, now - older_than_s, max_file_bytes):
-                _merge(group, result)
-    return result
+    try:
+        for source in sources:
+            by_folder: dict[tuple[Path, str, int, int], list[tuple[Path, OffsetRange]]] = defaultdict(list)
+            for path, rng in kafka_files([source_dir(settings, source)]):
+                by_folder[(path.parent, rng.topic, rng.epoch, rng.partition)].append((path, rng))
+            for files in by_folder.values():
+                files = _without_leftovers(files, prepared.leftovers)
+                for group in _groups(files, newest, now - older_than_s, max_file_bytes):
+                    prepared.merges.append(_prepare_merge(group))
+    except BaseException:
+        prepared.discard()  # no hidden file outlives a failed pass
+        raise
+    return prepared
 
 
-def _remove_leftovers(files: list[tuple[Path, OffsetRange]], result: CompactResult) -> list[tuple[Path, OffsetRange]]:
-    """Drop originals an interrupted run already merged (their range lies inside another file's)."""
+def _without_leftovers(files: list[tuple[Path, OffsetRange]], leftovers: list[Path]) -> list[tuple[Path, OffsetRange]]:
+    """Set aside originals an interrupted run already merged (their range lies inside another file's)."""
     keep = []
     for path, rng in files:
         covered = any(o is not rng and o.first <= rng.first and rng.last <= o.last
                       and (o.first, o.last) != (rng.first, rng.last) for _, o in files)
         if covered:
-            path.unlink(missing_ok=True)
-            result.removed_files += 1
+            leftovers.append(path)
         else:
             keep.append((path, rng))
     return keep
@@ -113,7 +163,7 @@ def _groups(files, newest: dict, cutoff: float, max_bytes: int) -> list[list[tup
     return groups
 
 
-def _merge(group: list[tuple[Path, OffsetRange]], result: CompactResult) -> None:
+def _prepare_merge(group: list[tuple[Path, OffsetRange]]) -> PreparedMerge:
     tables = [pq.ParquetFile(path).read() for path, _ in group]  # no hive column from the path
     table = pa.concat_tables(tables, promote_options="default").sort_by([("_offset", "ascending"),
                                                                           ("_row", "ascending")])
@@ -124,10 +174,5 @@ def _merge(group: list[tuple[Path, OffsetRange]], result: CompactResult) -> None
     # The merged file keeps the topic id (same epoch) but not a last-message fingerprint: resume
     # reads it only from the newest range, which is never merged.
     meta = {k: v for k, v in (table.schema.metadata or {}).items() if k != LAST_FP_KEY}
-    write_table_atomic(table.replace_schema_metadata(meta), target)
-    for path, _ in group:
-        if path != target:
-            os.unlink(path)
-            result.removed_files += 1
-    result.merged_files += 1
-    result.rows += table.num_rows
+    tmp = write_hidden(table.replace_schema_metadata(meta), target)
+    return PreparedMerge(originals=[path for path, _ in group], target=target, tmp=tmp, rows=table.num_rows)

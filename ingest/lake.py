@@ -60,14 +60,24 @@ def write_table_atomic(table: pa.Table, path: Path, metadata: dict[bytes, bytes]
     return _replace_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def _replace_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """`write` a temporary file beside `path`, then rename it over `path`."""
+def write_hidden(table: pa.Table, path: Path) -> Path:
+    """Write `table` to a hidden, synced file beside `path` (no lake glob matches it); renaming it
+    to `path` later publishes it whole. Returns the hidden file's path."""
+    return _write_hidden(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def _write_hidden(path: Path, write: Callable[[Path], object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     write(tmp)
     with open(tmp, "rb") as fh:  # the rename must not overtake the data on a crash
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def _replace_atomic(path: Path, write: Callable[[Path], object]) -> Path:
+    """`write` a temporary file beside `path`, then rename it over `path`."""
+    os.replace(_write_hidden(path, write), path)
     return path
 
 

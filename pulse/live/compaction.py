@@ -13,15 +13,22 @@ offsets, the newest range of each partition untouched, atomic writes), in two ti
 Merging only files older than a cycle can last keeps it invisible to the models: such a file was
 seen by the lake watch and modeled before; its rows keep their `_ingested_at`, so no landing
 window sees them again.
+
+A pass runs in a background thread beside the next cycles (reading and writing the files was up to
+1.2 s of a cycle): it writes the merged files under hidden names and changes nothing readers see.
+The loop commits a finished pass between cycles (`commit_ready`: renames and removals), where no
+model reads the lake, and starts the next one when a tier is due (`maybe_start`), one tier per
+pass so two tiers never plan the same file.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 
-from ingest.compact import DEFAULT_MAX_FILE_BYTES, CompactResult, compact_lake
+from ingest.compact import DEFAULT_MAX_FILE_BYTES, CompactResult, PreparedCompaction, prepare_compaction
 from ingest.config import Settings
 
 log = logging.getLogger("pulse.run")
@@ -46,23 +53,53 @@ class LiveCompaction:
         self.tiers = tiers
         now = time.monotonic()
         self._next = [now + tier.every_s for tier in tiers]
+        self._thread: threading.Thread | None = None
+        self._prepared: PreparedCompaction | None = None
+        self._error: BaseException | None = None
 
-    def maybe_run(self) -> CompactResult | None:
-        """Run the tiers that are due; None when none is."""
+    def maybe_start(self) -> bool:
+        """Start preparing the first due tier's pass in the background; False when none is due or a
+        pass is still being prepared or waits for its commit."""
+        if self._thread is not None:
+            return False
         now = time.monotonic()
-        due = [i for i, at in enumerate(self._next) if now >= at]
-        if not due:
+        due = next((i for i, at in enumerate(self._next) if now >= at), None)
+        if due is None:
+            return False
+        tier = self.tiers[due]
+        self._next[due] = now + tier.every_s
+        self._thread = threading.Thread(target=self._prepare, args=(tier,), name="pulse-compaction", daemon=True)
+        self._thread.start()
+        return True
+
+    def _prepare(self, tier: Tier) -> None:
+        try:
+            self._prepared = prepare_compaction(self.settings, self.sources, older_than_s=tier.older_than_s,
+                                                max_file_bytes=tier.max_file_bytes)
+        except BaseException as exc:  # reported by commit_ready on the loop's thread
+            self._error = exc
+
+    def ready(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def commit_ready(self) -> CompactResult | None:
+        """Publish a prepared pass (call where no model reads the lake); None while none is ready."""
+        if not self.ready():
             return None
-        total = CompactResult()
-        for i in due:
-            tier = self.tiers[i]
-            result = compact_lake(self.settings, self.sources, older_than_s=tier.older_than_s,
-                                  max_file_bytes=tier.max_file_bytes)
-            self._next[i] = time.monotonic() + tier.every_s
-            total.merged_files += result.merged_files
-            total.removed_files += result.removed_files
-            total.rows += result.rows
-        if total.merged_files:
-            log.info("compacted the lake: %d files merged into %d (%d rows)", total.removed_files,
-                     total.merged_files, total.rows)
-        return total
+        self._thread = None
+        prepared, error = self._prepared, self._error
+        self._prepared, self._error = None, None
+        if error is not None:
+            log.error("lake compaction failed (the lake is unchanged): %s", error)
+            return None
+        result = prepared.commit()
+        if result.merged_files:
+            log.info("compacted the lake: %d files merged into %d (%d rows)", result.removed_files,
+                     result.merged_files, result.rows)
+        return result
+
+    def close(self) -> None:
+        """When the loop stops (no model reads any more): finish and commit a pass under way."""
+        if self._thread is not None:
+            self._thread.join()
+            self.commit_ready()

@@ -124,6 +124,8 @@ class LiveLoop:
             if ingest is not None:
                 ingest.stop()
             dbt.close()
+            if self.compaction is not None:
+                self.compaction.close()
             write_status(self.settings, self.status)
         if ingest is not None and ingest.error is not None:
             raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
@@ -195,9 +197,10 @@ class LiveLoop:
         mark = time.perf_counter()
         self.analyst.refresh()
         stages["analyst"] = time.perf_counter() - mark
-        if self.compaction is not None:  # after the models: they never see a merge half done
+        if self.compaction is not None:  # after the models: they never see a merge published mid-scan
             mark = time.perf_counter()
-            self.compaction.maybe_run()
+            self.compaction.commit_ready()
+            self.compaction.maybe_start()
             stages["compact"] = time.perf_counter() - mark
         self.status.stages = {k: round(v, 4) for k, v in stages.items()}
         self.status.cycle += 1

@@ -1,4 +1,5 @@
-"""`pulse run` merges old small lake files between cycles (pulse/live/compaction.py): fewer files,
+"""`pulse run` merges old small lake files (pulse/live/compaction.py): prepared in a background
+thread without changing anything readers see, published by a commit between cycles: fewer files,
 the same rows, and the lake watch counts none of them as new again."""
 
 from __future__ import annotations
@@ -63,18 +64,30 @@ def test_live_compaction_merges_seen_files_without_changing_rows(data_dir, kafka
     assert len(before_files) >= 12
 
     compaction = LiveCompaction(settings, ["view_log"], tiers=(Tier(3600, 60, 256 * 1024),))
-    assert compaction.maybe_run() is None  # not due yet
+    assert not compaction.maybe_start()  # not due yet
     old = time.time() - 120
     for path, _ in before_files:
         os.utime(path, (old, old))
     compaction._next = [0.0]  # due now
-    result = compaction.maybe_run()
+    assert compaction.maybe_start()
+    deadline = time.monotonic() + 120
+    while not compaction.ready():
+        assert time.monotonic() < deadline, "the compaction pass did not finish"
+        time.sleep(0.05)
+    # Prepared, not published: the lake a model would read is the one before the pass.
+    assert list(kafka_files([settings.lake_dir / "view_log"])) == before_files
+    assert lake_keys(settings) == before_rows
+    assert not compaction.maybe_start()  # one pass at a time
+    result = compaction.commit_ready()
 
     after_files = list(kafka_files([settings.lake_dir / "view_log"]))
     # Per partition: one merged file and the newest range, which the ingester resumes from.
     assert result is not None and result.merged_files == 2
     assert len(after_files) == 4
+    # No hidden file is left behind.
+    assert not [p for p in (settings.lake_dir / "view_log").rglob(".*") if p.is_file()]
     # The same rows, with the landing time they had: no landing window sees them again.
     assert lake_keys(settings) == before_rows
     # And the loop's watch counts nothing twice.
     assert watch.scan()["view_log"].rows == 0
+    assert compaction.commit_ready() is None  # nothing further to publish
