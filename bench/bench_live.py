@@ -247,7 +247,8 @@ class CycleLog(threading.Thread):
             st = status(self.data)
             if st.get("cycle") and st.get("stages"):
                 self.cycles.setdefault(st["cycle"], {"at": time.monotonic(), "seconds": st["cycle_seconds"],
-                                                     "path": st.get("model_path"), **st["stages"]})
+                                                     "path": st.get("model_path"), **st["stages"],
+                                                     "models": st.get("model_seconds") or {}})
             self.stop.wait(0.1)
 
     def report(self) -> None:
@@ -255,7 +256,7 @@ class CycleLog(threading.Thread):
         if not rows:
             print("no compiled cycle recorded")
             return
-        stages = [k for k in rows[0] if k not in ("at", "seconds", "path")]
+        stages = [k for k in rows[0] if k not in ("at", "seconds", "path", "models")]
         print(f"\nper-stage split over {len(rows)} compiled cycles (seconds)")
         print(f"{'stage':<10}{'mean':>8}{'p95':>8}")
         for k in [*stages, "seconds"]:
@@ -267,6 +268,14 @@ class CycleLog(threading.Thread):
         a, b = statistics.mean(first), statistics.mean(last)
         print(f"cycle cost, first minute {a:.3f} s ({len(first)} cycles) vs last minute {b:.3f} s "
               f"({len(last)} cycles): {b / a:.2f}x")
+        # Where the growth is: each model's mean seconds per cycle, first minute vs last minute.
+        early = [r["models"] for r in rows if r["at"] - t0 <= 60]
+        late = [r["models"] for r in rows if t1 - r["at"] <= 60]
+        names = sorted({m for r in late for m in r}, key=lambda m: -statistics.mean(r.get(m, 0.0) for r in late))
+        print(f"\n{'model (statements incl. export)':<36}{'first min':>10}{'last min':>10}")
+        for m in names[:10]:
+            e, la = statistics.mean(r.get(m, 0.0) for r in early), statistics.mean(r.get(m, 0.0) for r in late)
+            print(f"{m:<36}{e:>10.3f}{la:>10.3f}")
 
 
 def main() -> int:

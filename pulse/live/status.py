@@ -47,6 +47,7 @@ class LiveStatus:
     updated_at: float = 0.0
     alerts_fired: int = 0
     slowest_models: dict[str, float] = field(default_factory=dict)  # last cycle, seconds
+    model_seconds: dict[str, float] = field(default_factory=dict)  # last cycle, every model, seconds
     errors: list[str] = field(default_factory=list)
     sources: dict[str, SourceStatus] = field(default_factory=dict)
 
