@@ -227,6 +227,10 @@ where models.model_name is not null
     cast('1970-01-01 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
+{% macro far_past() -%}
+    cast('0001-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
 {% macro far_future() -%}
     cast('9999-12-31 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}

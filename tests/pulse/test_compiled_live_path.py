@@ -37,8 +37,9 @@ MARTS = {
     "fct_product_activity_minute": " exclude (last_ingested_at)",
 }
 SOURCES = ("view_log", "campaigns", "watch_events", "interactions", "product_views", "orders")
-# New rows landed before each replayed cycle: new minutes, a minute already reported, a stream
-# that goes on and one that starts, a view duplicated across batches.
+# New rows landed before each replayed cycle: new minutes, a minute already reported, an
+# interaction behind the settled boundary, a stream that goes on and one that starts, a view
+# duplicated across batches.
 BATCHES = [
     {
         "interactions.csv": "user_id,item_id,interaction_type,timestamp\n"
@@ -53,7 +54,9 @@ BATCHES = [
     },
     {
         "interactions.csv": "user_id,item_id,interaction_type,timestamp\n"
-                            "u9,i1,purchase,2024-05-01T10:04:00.000Z\nu2,i2,view,2024-05-01T10:01:45.000Z\n",
+                            "u9,i1,purchase,2024-05-01T10:04:00.000Z\nu2,i2,view,2024-05-01T10:01:45.000Z\n"
+                            # behind the interaction totals' settled boundary (newest minute - 2)
+                            "u1,i2,click,2024-05-01T10:00:40.000Z\n",
         "watch_events.jsonl": '{"user_id": "u7", "program_id": "p7", "start_time": "2024-05-01T10:03:00.000Z", '
                               '"session_id": "s7", "device": "roku", "event_time": "2024-05-01T10:03:30.000Z"}\n',
         "view_log.jsonl": '{"view_id":"10000000-0000-4000-8000-000000000001",'

@@ -8,4 +8,4 @@
     post_hook="{{ export_parquet() }}",
 ) }}
 
-{{ interaction_totals('item_id', ref('int_interactions_by_item_minute')) }}
+{{ interaction_totals('item_id', ref('int_interactions_by_item_minute'), ref('int_interactions_by_item_settled')) }}

@@ -6,4 +6,4 @@
     tags=['realtime'],
 ) }}
 
-{{ interaction_totals('user_id', ref('int_interactions_by_user_minute')) }}
+{{ interaction_totals('user_id', ref('int_interactions_by_user_minute'), ref('int_interactions_by_user_settled')) }}
