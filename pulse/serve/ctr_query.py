@@ -121,7 +121,7 @@ def _days(request: CtrRequest) -> list[str]:
 # ~140 KB strings took 31 of the 38 ms of a one-day answer).
 _HOURLY_SQL = """
     select activity_hour, platform, answer_json
-    from read_parquet($paths)
+    from read_parquet($paths, hive_partitioning = false)
     where activity_hour >= $start and activity_hour < $end {platform}
 """
 
@@ -185,7 +185,7 @@ class CtrReader:
             return self._hourly_json(request)
         return self._minutes_json(request)
 
-    def _run(self, paths: list[Path], sql: str, params: dict) -> list[tuple]:
+    def _run(self, paths: list[Path], sql: str, params: dict, in_place: bool = False) -> list[tuple]:
         def run() -> list[tuple]:
             cursor = self._db.cursor()
             try:
@@ -193,11 +193,13 @@ class CtrReader:
             finally:
                 cursor.close()
 
-        # The live loop swaps the exports every cycle; a query straddling a swap is re-run.
-        return stable_query(paths, run)
+        # The live loop replaces the exports every cycle: a query straddling a swap or an in-place
+        # rewrite (the hourly answers' day files) is run again (pulse/serve/export_reader.py).
+        return stable_query(paths, run, in_place=in_place)
 
     def _hourly_json(self, request: CtrRequest) -> str:
-        # A day without a file had no activity (dbt writes every day that has a row).
+        # A day without a file had no activity (dbt writes every day that has a row). The files are
+        # rewritten in place by the live loop, hence in_place below.
         paths = [p for day in _days(request) if (p := self.hourly_dir / f"day={day}" / "data_0.parquet").exists()]
         if not paths:
             return "[]"
@@ -205,7 +207,7 @@ class CtrReader:
         if request.platform:
             params["platform"] = request.platform
         sql = _HOURLY_SQL.format(platform="and platform = $platform" if request.platform else "")
-        rows = sorted(self._run(paths, sql, params), key=lambda row: (row[0], row[1]))
+        rows = sorted(self._run(paths, sql, params, in_place=True), key=lambda row: (row[0], row[1]))
         return "[" + ",".join(row[2] for row in rows) + "]"
 
     def _minutes_json(self, request: CtrRequest) -> str:

@@ -7,11 +7,19 @@ per thread), so a query that straddles a swap can read the old footer and the ne
 The cure is on the reader's side: when a query fails and one of the files it reads was replaced
 meanwhile, run it again (it then reads one version). A failure with the files unchanged is real
 and raised at once.
+
+Partitioned exports (a folder of files per day) are rewritten in place instead: DuckDB's
+partitioned COPY cannot write through a temporary file, so a reader may meet a file truncated
+and half written. With `in_place=True` a query is also run again when a file changed while a run
+succeeded (it may have read parts of two versions), and after a failure even with the files
+unchanged (a rewrite may be paused halfway), with short pauses; what it returns was read while
+no file changed.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -21,22 +29,28 @@ import duckdb
 T = TypeVar("T")
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> tuple[int, int, int] | None:
     try:
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_ino, st.st_mtime_ns
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-def stable_query(paths: Iterable[Path], run: Callable[[], T], attempts: int = 5) -> T:
-    """`run()`, re-run when it failed while one of `paths` was swapped."""
+def stable_query(paths: Iterable[Path], run: Callable[[], T], attempts: int = 5, in_place: bool = False) -> T:
+    """`run()`, re-run when it failed while one of `paths` was swapped (see the module's doc)."""
     paths = list(paths)
+    attempts = max(attempts, 50) if in_place else attempts
     for attempt in range(attempts):
         before = [_identity(p) for p in paths]
         try:
-            return run()
+            result = run()
         except duckdb.Error:
-            if attempt == attempts - 1 or [_identity(p) for p in paths] == before:
+            if attempt == attempts - 1 or (not in_place and [_identity(p) for p in paths] == before):
                 raise
-    raise AssertionError("unreachable")
+        else:
+            if not in_place or [_identity(p) for p in paths] == before:
+                return result
+        if in_place:
+            time.sleep(min(0.2, 0.005 * (attempt + 1)))
+    raise duckdb.IOException(f"{', '.join(p.name for p in paths)}: rewritten continuously while read")
