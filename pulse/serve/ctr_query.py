@@ -20,6 +20,7 @@ but no views (a ratio over zero views is undefined).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -112,9 +113,16 @@ def answered_ahead(request: CtrRequest) -> bool:
             and _on_the_hour(request.start) and _on_the_hour(request.end))
 
 
-def _days(request: CtrRequest) -> list[str]:
-    first, last = request.start.date(), (request.end - timedelta(microseconds=1)).date()
-    return [str(first + timedelta(days=n)) for n in range((last - first).days + 1)]
+def _day_files(folder: Path, request: CtrRequest) -> list[Path]:
+    """The day files of the request's range, from the folder's listing (a range of centuries costs
+    what the data holds, not a lookup per day)."""
+    first, last = str(request.start.date()), str((request.end - timedelta(microseconds=1)).date())
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return [folder / name / "data_0.parquet" for name in sorted(names)
+            if name.startswith("day=") and first <= name[4:] <= last and (folder / name / "data_0.parquet").exists()]
 
 
 # Unordered: at most 72 rows a day, sorted and joined in Python (DuckDB's ordered string_agg over
@@ -200,7 +208,7 @@ class CtrReader:
     def _hourly_json(self, request: CtrRequest) -> str:
         # A day without a file had no activity (dbt writes every day that has a row). The files are
         # rewritten in place by the live loop, hence in_place below.
-        paths = [p for day in _days(request) if (p := self.hourly_dir / f"day={day}" / "data_0.parquet").exists()]
+        paths = _day_files(self.hourly_dir, request)
         if not paths:
             return "[]"
         params = {"paths": [str(p) for p in paths], "start": request.start, "end": request.end}

@@ -200,7 +200,7 @@ def test_a_day_by_hour_is_answered_ahead_with_the_minute_paths_bytes(api):
     reader = CtrReader(load_settings({"PULSE_DATA_DIR": str(data_dir)}))
     ranges = [("2016-01-31 22:00", "2016-02-01 22:00"), ("2016-01-30 00:00", "2016-02-03 00:00"),
               ("2016-02-01 00:00", "2016-02-01 09:00"), ("2016-02-01 09:00", "2016-02-01 10:00"),
-              ("2016-02-02 00:00", "2016-02-03 00:00")]
+              ("2016-02-02 00:00", "2016-02-03 00:00"), ("0001-01-01 00:00", "9999-12-31 00:00")]
     for start, end in ranges:
         for platform in (None, "iOS", "Android", "MobileWeb"):
             request = make_request(start, end, 60, platform=platform)
