@@ -93,6 +93,8 @@ def make_request(start, end, aggregation, product: str | None = None, platform: 
 
 EXPORT_RELATIVE = f"exports/{EXPORT_NAME}.parquet"  # what responses show: never the server's absolute paths
 HOURLY_ANSWERS_NAME = "ctr_hourly_answers"
+HOURLY_ANSWERS_MODEL = "fct_product_activity_hourly"  # its post-hook writes them
+MARTS_READ = (EXPORT_NAME, HOURLY_ANSWERS_MODEL)  # what models/exposures.yml says the API depends on
 
 
 def export_path(settings: Settings) -> Path:

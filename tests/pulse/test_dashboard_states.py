@@ -63,11 +63,11 @@ def test_a_panel_without_data_says_what_refreshes_it():
 def test_exposures_list_the_marts_the_dashboard_and_the_api_read():
     import yaml
 
-    from pulse.serve.ctr_query import EXPORT_NAME
+    from pulse.serve.ctr_query import MARTS_READ
     from tests.conftest import REPO
 
     exposures = {e["name"]: {d.split("'")[1] for d in e.get("depends_on", [])}
                  for e in yaml.safe_load((REPO / "models" / "exposures.yml").read_text())["exposures"]}
     read_by_dashboard = {name for section, names in dd.EXPORTS.items() if section != "alerts" for name in names}
-    assert exposures["dashboard"] == read_by_dashboard | {EXPORT_NAME}  # the CTR explorer reads the API's mart
-    assert exposures["ctr_api"] == {EXPORT_NAME}
+    assert exposures["dashboard"] == read_by_dashboard | set(MARTS_READ)  # the CTR explorer reads the API's marts
+    assert exposures["ctr_api"] == set(MARTS_READ)
