@@ -37,20 +37,27 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+IN_PLACE_PATIENCE_S = 15.0  # how long a reader waits for a quiet moment between in-place rewrites
+
+
 def stable_query(paths: Iterable[Path], run: Callable[[], T], attempts: int = 5, in_place: bool = False) -> T:
     """`run()`, re-run when it failed while one of `paths` was swapped (see the module's doc)."""
     paths = list(paths)
-    attempts = max(attempts, 50) if in_place else attempts
-    for attempt in range(attempts):
+    deadline = time.monotonic() + IN_PLACE_PATIENCE_S
+    attempt = 0
+    while True:
+        attempt += 1
+        last = (time.monotonic() >= deadline) if in_place else attempt >= attempts
         before = [_identity(p) for p in paths]
         try:
             result = run()
         except duckdb.Error:
-            if attempt == attempts - 1 or (not in_place and [_identity(p) for p in paths] == before):
+            if last or (not in_place and [_identity(p) for p in paths] == before):
                 raise
         else:
             if not in_place or [_identity(p) for p in paths] == before:
                 return result
+            if last:
+                raise duckdb.IOException(f"{', '.join(p.name for p in paths)}: rewritten continuously while read")
         if in_place:
-            time.sleep(min(0.2, 0.005 * (attempt + 1)))
-    raise duckdb.IOException(f"{', '.join(p.name for p in paths)}: rewritten continuously while read")
+            time.sleep(min(0.1, 0.002 * attempt))
