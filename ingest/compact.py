@@ -59,7 +59,15 @@ def parse_duration(text: str) -> float:
 
 def compact_lake(settings: Settings, sources: list[str], older_than_s: float = 3600.0,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, now: float | None = None) -> CompactResult:
-    return prepare_compaction(settings, sources, older_than_s, max_file_bytes, now).commit()
+    """Merge and publish group by group (at most one merged file waits under a hidden name)."""
+    leftovers, groups = _plan(settings, sources, older_than_s, max_file_bytes, now)
+    result = PreparedCompaction(leftovers=leftovers).commit()
+    for group in groups:
+        merged = PreparedCompaction(merges=[_prepare_merge(group)]).commit()
+        result.merged_files += merged.merged_files
+        result.removed_files += merged.removed_files
+        result.rows += merged.rows
+    return result
 
 
 @dataclass
@@ -106,22 +114,36 @@ class PreparedCompaction:
 
 def prepare_compaction(settings: Settings, sources: list[str], older_than_s: float = 3600.0,
                        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, now: float | None = None) -> PreparedCompaction:
-    now = time.time() if now is None else now
-    prepared = PreparedCompaction()
-    newest = {key: r.latest for key, r in resume_points(settings, sources).items() if r.latest is not None}
+    """Every merge of a pass written under hidden names, for one commit later."""
+    leftovers, groups = _plan(settings, sources, older_than_s, max_file_bytes, now)
+    prepared = PreparedCompaction(leftovers=leftovers)
     try:
-        for source in sources:
-            by_folder: dict[tuple[Path, str, int, int], list[tuple[Path, OffsetRange]]] = defaultdict(list)
-            for path, rng in kafka_files([source_dir(settings, source)]):
-                by_folder[(path.parent, rng.topic, rng.epoch, rng.partition)].append((path, rng))
-            for files in by_folder.values():
-                files = _without_leftovers(files, prepared.leftovers)
-                for group in _groups(files, newest, now - older_than_s, max_file_bytes):
-                    prepared.merges.append(_prepare_merge(group))
+        for group in groups:
+            prepared.merges.append(_prepare_merge(group))
     except BaseException:
         prepared.discard()  # no hidden file outlives a failed pass
         raise
     return prepared
+
+
+Group = list[tuple[Path, OffsetRange]]
+
+
+def _plan(settings: Settings, sources: list[str], older_than_s: float, max_file_bytes: int,
+          now: float | None) -> tuple[list[Path], list[Group]]:
+    """The leftovers of an interrupted run to remove, and the groups of files to merge."""
+    now = time.time() if now is None else now
+    leftovers: list[Path] = []
+    groups: list[Group] = []
+    newest = {key: r.latest for key, r in resume_points(settings, sources).items() if r.latest is not None}
+    for source in sources:
+        by_folder: dict[tuple[Path, str, int, int], Group] = defaultdict(list)
+        for path, rng in kafka_files([source_dir(settings, source)]):
+            by_folder[(path.parent, rng.topic, rng.epoch, rng.partition)].append((path, rng))
+        for files in by_folder.values():
+            files = _without_leftovers(files, leftovers)
+            groups.extend(_groups(files, newest, now - older_than_s, max_file_bytes))
+    return leftovers, groups
 
 
 def _without_leftovers(files: list[tuple[Path, OffsetRange]], leftovers: list[Path]) -> list[tuple[Path, OffsetRange]]:
