@@ -80,7 +80,10 @@ def write_export(path: Path, views: int, days: int, products: int) -> tuple[int,
 
 def write_hourly_answers(minute_export: Path, answers_dir: Path) -> float:
     """The hourly answers as fct_product_activity_hourly and its post-hook write them
-    (macros/ctr_activity.sql), here from the minute export instead of the warehouse."""
+    (macros/ctr_activity.sql), here from the minute export instead of the warehouse, with the
+    API's own rendering of an answer's object."""
+    from pulse.serve.ctr_query import answer_object_sql
+
     started = time.perf_counter()
     duckdb.connect().execute(f"""
         copy (
@@ -93,15 +96,8 @@ def write_hourly_answers(minute_export: Path, answers_dir: Path) -> float:
             select
                 activity_hour,
                 platform,
-                string_agg(
-                    '{{"timestamp":"' || strftime(activity_hour, '%Y-%m-%d %H:%M:%S')
-                    || '","platform":' || to_json(platform)
-                    || ',"product":' || to_json(product)
-                    || ',"CTR":' || coalesce(to_json(case when product_views > 0
-                                                      then printf('%.4f', purchases / product_views) end), 'null')
-                    || '}}',
-                    ',' order by product
-                ) as answer_json,
+                string_agg({answer_object_sql('activity_hour', 'product_views', 'purchases')},
+                           ',' order by product) as answer_json,
                 strftime(activity_hour, '%Y-%m-%d') as day
             from hourly
             group by activity_hour, platform

@@ -160,6 +160,12 @@ changed_keys as (
 
 ),
 
+boundary as (
+
+    select max(settled_through) as settled_through from {{ settled }}
+
+),
+
 -- Keys with a minute before the boundary rewritten in this run: their settled counts may not hold
 -- it yet (the settled model had not run since), so all their minutes are summed.
 late_keys as (
@@ -167,7 +173,7 @@ late_keys as (
     select distinct {{ key }} from {{ minute_counts }}
     where
         {{ landed_this_run('last_ingested_at') }}
-        and minute_start < (select max(settled_through) from {{ settled }})
+        and minute_start < (select settled_through from boundary)
 
 ),
 
@@ -180,7 +186,7 @@ counts as (
     from {{ minute_counts }} as minute_counts
     inner join changed_keys on minute_counts.{{ key }} = changed_keys.{{ key }}
     where
-        minute_counts.minute_start >= coalesce((select max(settled_through) from {{ settled }}), {{ far_past() }})
+        minute_counts.minute_start >= coalesce((select settled_through from boundary), {{ far_past() }})
         and minute_counts.{{ key }} not in (select late_keys.{{ key }} from late_keys)
 
     union all

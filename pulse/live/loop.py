@@ -181,7 +181,6 @@ class LiveLoop:
         self.status.dbt_seconds = result.seconds
         self.status.dbt_models = result.models
         self.status.errors = result.failed[-5:]
-        self.status.slowest_models = result.slowest(5)
         self.status.model_seconds = {m: round(t, 4) for m, t in result.timings.items()}
         for failure in result.failed:
             log.error("dbt: %s", failure)

@@ -46,7 +46,6 @@ class LiveStatus:
     lookback_seconds: int | None = None  # lake re-read by the last run (None: the project's default)
     updated_at: float = 0.0
     alerts_fired: int = 0
-    slowest_models: dict[str, float] = field(default_factory=dict)  # last cycle, seconds
     model_seconds: dict[str, float] = field(default_factory=dict)  # last cycle, every model, seconds
     errors: list[str] = field(default_factory=list)
     sources: dict[str, SourceStatus] = field(default_factory=dict)
@@ -100,8 +99,9 @@ def log_line(status: LiveStatus) -> str:
         if s.records_total or s.lag_records:
             fresh = "-" if s.freshness_s is None else f"{s.freshness_s:.1f}s"
             parts.append(f"{s.source}: +{s.records_per_s:.0f}/s lag {s.lag_records} fresh {fresh}")
-    if status.slowest_models:
-        parts.append("slowest " + ", ".join(f"{m} {t:.2f}s" for m, t in list(status.slowest_models.items())[:3]))
+    if status.model_seconds:
+        slowest = sorted(status.model_seconds.items(), key=lambda kv: -kv[1])[:3]
+        parts.append("slowest " + ", ".join(f"{m} {t:.2f}s" for m, t in slowest))
     return " | ".join(parts)
 
 

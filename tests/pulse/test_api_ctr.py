@@ -162,21 +162,27 @@ def test_token_is_required_when_set(api):
     assert names == {"startTimestamp", "endTimestamp", "aggregation", "product", "platform"}
 
 
-def test_a_new_export_is_read_without_a_restart(api):
-    client, data_dir = api
-    export = data_dir / "exports" / "fct_product_activity_minute.parquet"
+@contextmanager
+def replaced(export: Path, replace: str):
+    """`export` swapped for a copy with `select * replace (<replace>)`, as dbt swaps it; restored after."""
+    import duckdb
+
     saved = export.read_bytes()
     try:
-        import duckdb
-
         tmp = export.with_name(".replacement.parquet")
-        duckdb.sql(f"copy (select * replace (product_views * 2 as product_views) from read_parquet('{export}')) "
+        duckdb.sql(f"copy (select * replace ({replace}) from read_parquet('{export}', hive_partitioning = false)) "
                    f"to '{tmp}' (format parquet)")
         os.replace(tmp, export)
-        rows = client.get("/ctr", params={**DAY_BOUNDARY, "platform": "iOS"}).json()
-        assert rows[0]["CTR"] == "0.2500"
+        yield
     finally:
         export.write_bytes(saved)
+
+
+def test_a_new_export_is_read_without_a_restart(api):
+    client, data_dir = api
+    with replaced(data_dir / "exports" / "fct_product_activity_minute.parquet", "product_views * 2 as product_views"):
+        rows = client.get("/ctr", params={**DAY_BOUNDARY, "platform": "iOS"}).json()
+        assert rows[0]["CTR"] == "0.2500"
     assert client.get("/ctr", params={**DAY_BOUNDARY, "platform": "iOS"}).json()[0]["CTR"] == "0.5000"
 
 
@@ -210,17 +216,8 @@ def test_a_day_by_hour_is_answered_ahead_with_the_minute_paths_bytes(api):
     assert not answered_ahead(make_request("2016-02-01 00:00", "2016-02-01 09:00", 120))
 
     day = answers / "day=2016-02-01" / "data_0.parquet"
-    saved = day.read_bytes()
-    try:
-        import duckdb
-
-        tmp = day.with_name(".replacement.parquet")
-        duckdb.sql(f"copy (select * replace (replace(answer_json, '0.5000', '0.2500') as answer_json) "
-                   f"from read_parquet('{day}')) to '{tmp}' (format parquet)")
-        os.replace(tmp, day)
+    with replaced(day, "replace(answer_json, '0.5000', '0.2500') as answer_json"):
         assert client.get("/ctr", params={**HOURLY, "platform": "iOS"}).json()[0]["CTR"] == "0.2500"
-    finally:
-        day.write_bytes(saved)
     assert client.get("/ctr", params={**HOURLY, "platform": "iOS"}).json()[0]["CTR"] == "0.5000"
 
 
