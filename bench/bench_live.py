@@ -13,7 +13,8 @@ view_log (rate split 50/25/25), and `pulse run` as a subprocess, and samples the
 (a) times only minutes that start after the sampler does: a run of 360 s gives about 5.
 Each cycle's per-stage split (land, detect, model, export, alerts, analyst) is read from the
 loop's status file; the cycles of the first and the last minute are compared (a cycle's cost
-should follow the new data, not the time the loop has run).
+should follow the new data, not the time the loop has run). The cores each process used over the
+run (the loop with its ingester, the broker, the generators) show what share of the machine the loop had.
 Side by side in the same run, the baseline: a realtime cycle through dbt (a run on the reused
 manifest) vs the compiled path (the statements of one dbt run replayed, pulse/live/compiled_run.py).
 Then `--steps` rates for `--step-s` seconds each: the loop keeps up at a rate when its Kafka lag
@@ -196,6 +197,34 @@ def total_lag(st: dict) -> int:
     return sum(s.get("lag_records") or 0 for s in st.get("sources", {}).values())
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux /proc), None when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuShare:
+    """Cores each process of the run used between `start` and `stop`: the machine is shared, and the
+    loop's cycles slow down with what the broker and the generators take."""
+
+    def __init__(self, pids: dict[str, list[int]]):
+        self.pids = pids
+        self.started = time.monotonic()
+        self.before = {name: [cpu_seconds(p) for p in ps] for name, ps in pids.items()}
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self.started
+        cores = {}
+        for name, ps in self.pids.items():
+            spent = [(cpu_seconds(p), b) for p, b in zip(ps, self.before[name], strict=True)]
+            if all(a is not None and b is not None for a, b in spent):
+                cores[name] = sum(a - b for a, b in spent) / wall
+        return cores
+
+
 def stop(procs: list[subprocess.Popen]) -> None:
     for p in procs:
         if p.poll() is None:
@@ -300,7 +329,7 @@ def main() -> int:
     for ds in SPLIT:
         env[f"PULSE_TOPIC_{ds.upper()}"] = f"bench_{run_id}_{ds}"
     settings = load_settings(env)
-    broker.start(settings)
+    broker_pid = broker.start(settings).pid
     log = work / "bench.log"
     print(f"work dir {work} (logs: {log})")
     try:
@@ -319,6 +348,8 @@ def main() -> int:
         sampler = Sampler(settings.exports_dir)
         cycle_log = CycleLog(settings.data_dir)
         gens = generators(env, log, args.rate, args.duration)
+        cpu = CpuShare({"pulse run (loop + ingester)": [run.pid], "broker": [broker_pid],
+                        "generators": [g.pid for g in gens], "bench sampler": [os.getpid()]})
         sampler.start()
         cycle_log.start()
         lags = []
@@ -326,6 +357,7 @@ def main() -> int:
         while time.monotonic() < t_end and run.poll() is None:
             time.sleep(1)
             lags.append(total_lag(status(settings.data_dir)))
+        cores = cpu.stop()
         sampler.stop.set()
         cycle_log.stop.set()
         stop(gens)
@@ -349,6 +381,9 @@ def main() -> int:
             else:
                 print(f"{label:<44}{len(values):>6}{p50:>9.2f}{p95:>9.2f}{goal:>7.0f}{p95 / goal:>10.2f}")
         cycle_log.report()
+        if cores:
+            print(f"\nCPU over the run, cores of {os.cpu_count()}: "
+                  + ", ".join(f"{name} {c:.2f}" for name, c in cores.items()) + f"; total {sum(cores.values()):.2f}")
 
         # Keep-up search: one fresh `pulse run` per rate (the lake keeps growing, as it would).
         # It keeps up when the aggregates' lag behind the newest event does not grow through the
