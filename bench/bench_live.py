@@ -22,6 +22,7 @@ stays bounded and the aggregates' freshness does not grow through the step.
 
     .venv/bin/python bench/bench_live.py                       # 5k events/s, 360 s, then steps
     .venv/bin/python bench/bench_live.py --rate 2000 --duration 120 --steps 1000,2000,4000
+    .venv/bin/python bench/bench_live.py --duration 240 --steps '' --compare-threads 1,2
 """
 
 from __future__ import annotations
@@ -276,7 +277,8 @@ class CycleLog(threading.Thread):
             st = status(self.data)
             if st.get("cycle") and st.get("stages"):
                 self.cycles.setdefault(st["cycle"], {"at": time.monotonic(), "seconds": st["cycle_seconds"],
-                                                     "path": st.get("model_path"), **st["stages"],
+                                                     "path": st.get("model_path"),
+                                                     "threads": st.get("duckdb_threads"), **st["stages"],
                                                      "models": st.get("model_seconds") or {}})
             self.stop.wait(0.1)
 
@@ -285,7 +287,7 @@ class CycleLog(threading.Thread):
         if not rows:
             print("no compiled cycle recorded")
             return
-        stages = [k for k in rows[0] if k not in ("at", "seconds", "path", "models")]
+        stages = [k for k in rows[0] if k not in ("at", "seconds", "path", "models", "threads")]
         print(f"\nper-stage split over {len(rows)} compiled cycles (seconds)")
         print(f"{'stage':<10}{'mean':>8}{'p95':>8}")
         for k in [*stages, "seconds"]:
@@ -305,6 +307,24 @@ class CycleLog(threading.Thread):
         for m in names[:10]:
             e, la = statistics.mean(r.get(m, 0.0) for r in early), statistics.mean(r.get(m, 0.0) for r in late)
             print(f"{m:<36}{e:>10.3f}{la:>10.3f}")
+        self.compare_threads(rows)
+
+    @staticmethod
+    def compare_threads(rows: list[dict]) -> None:
+        """With --compare-threads A,B the cycles alternate A and B: each A cycle's replay (model +
+        export stages) against the mean of the B cycles either side of it, so both see the same load
+        and the same lake."""
+        counts = sorted({r["threads"] for r in rows if r["threads"]})
+        if len(counts) != 2:
+            return
+        replay = [r["model"] + r["export"] for r in rows]
+        a, b = counts
+        ratios = [replay[i] / ((replay[i - 1] + replay[i + 1]) / 2) for i in range(1, len(rows) - 1)
+                  if rows[i]["threads"] == a and rows[i - 1]["threads"] == rows[i + 1]["threads"] == b]
+        means = {n: statistics.mean(x for x, r in zip(replay, rows, strict=True) if r["threads"] == n) for n in counts}
+        print(f"\nDuckDB threads, cycles alternating: replay mean {a} thread(s) {means[a]:.3f} s, {b} thread(s) "
+              f"{means[b]:.3f} s; each {a}-thread cycle / its {b}-thread neighbours: median "
+              f"{statistics.median(ratios):.2f}x over {len(ratios)} cycles")
 
 
 def main() -> int:
@@ -318,6 +338,9 @@ def main() -> int:
                     help="seconds of the freshness run (default 360: about 5 closed minutes for (a))")
     ap.add_argument("--steps", default="2000,5000,10000", help="rates for the keep-up search ('' to skip)")
     ap.add_argument("--step-s", type=float, default=40, help="seconds per step")
+    ap.add_argument("--compare-threads", default="", metavar="A,B",
+                    help="the freshness run's cycles alternate A and B DuckDB threads, compared side by side "
+                         "(default: the loop's own setting)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pulse-bench-live-"))
@@ -343,7 +366,8 @@ def main() -> int:
               f"-> compiled / dbt = {compiled / each:.2f}x")
 
         # Freshness at the target rate.
-        run = spawn(env, log, "run", "--plain", "--interval", "0.5", "--no-alerts")
+        threads = ["--threads", args.compare_threads] if args.compare_threads else []
+        run = spawn(env, log, "run", "--plain", "--interval", "0.5", "--no-alerts", *threads)
         time.sleep(8)  # parse + first cycle
         sampler = Sampler(settings.exports_dir)
         cycle_log = CycleLog(settings.data_dir)

@@ -33,7 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dbt-each-cycle", action="store_true",
                    help="run every cycle through dbt instead of replaying the statements of one dbt run "
                         "(slower; for comparison, docs/live.md)")
+    p.add_argument("--threads", type=thread_counts, default=(), metavar="N[,N...]",
+                   help="DuckDB threads of the replayed cycles (default: half the cores, at least 1; "
+                        "several, comma-separated, are taken in turn cycle by cycle, to compare them)")
     p.set_defaults(func=_run)
+
+
+def thread_counts(text: str) -> tuple[int, ...]:
+    return tuple(positive_int(part) for part in text.split(","))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -46,6 +53,6 @@ def _run(args: argparse.Namespace) -> int:
     options = LoopOptions(
         sources=args.sources, interval_s=args.interval, alerts_file=alerts,
         kafka=not args.no_kafka, max_cycles=args.cycles, live_view=False if args.plain else None,
-        compiled=not args.dbt_each_cycle,
+        compiled=not args.dbt_each_cycle, threads=args.threads,
     )
     return LiveLoop(load_settings(), options).run()

@@ -11,6 +11,10 @@ from then on executes the recorded statements on one persistent connection, in t
 The models stay the one place the logic lives: the project changing (a file of models/, macros/,
 dbt_project.yml, profiles.yml) means recording again, and a replay that fails is rolled back and
 the next cycle runs dbt (and records) again.
+DuckDB threads: by default half the cores (at least one). The loop shares the machine with its
+ingester, the broker and the readers; on a saturated 2-core machine one thread replayed a cycle in
+0.86x the time of two (bench/bench_live.py --compare-threads 1,2, docs/live.md): threads of one
+query wait for each other at every pipeline's end, and a descheduled one stalls the rest.
 Not replayed: dbt's transaction statements (the cycle is one transaction) and its introspection
 (catalog lookups, DESCRIBE, column lists for on_schema_change): they only feed dbt's Jinja
 decisions, which cannot change while the project does not.
@@ -19,6 +23,7 @@ decisions, which cannot change while the project does not.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 import time
@@ -50,6 +55,7 @@ class ReplayResult:
     export_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # model -> seconds
     error: str | None = None
+    threads: int = 0  # DuckDB threads it ran on (DuckDB's own setting)
 
 
 def classify(sql: str, bindings=None) -> Statement | None:
@@ -99,6 +105,11 @@ def recording(statements: list[Statement]):
         local.DuckDBCursorWrapper.execute = original
 
 
+def default_threads() -> int:
+    """DuckDB threads for a replay: half the cores, at least one (the module's docstring says why)."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 class CompiledRun:
     """The recorded statements and the connection that replays them."""
 
@@ -108,13 +119,20 @@ class CompiledRun:
         self.fingerprint = fingerprint
         self.temp_tables = [s.temp_table for s in statements if s.temp_table]
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._threads: int | None = None
 
-    def replay(self) -> ReplayResult:
+    def replay(self, threads: int | None = None) -> ReplayResult:
+        """Run the statements once, in one transaction, on `threads` DuckDB threads (default_threads())."""
         started = time.perf_counter()
         out = ReplayResult(seconds=0.0)
+        wanted = threads or default_threads()
         if self._con is None:
             self._con = duckdb.connect(str(self.warehouse))
         con = self._con
+        if wanted != self._threads:
+            con.execute(f"set threads = {wanted:d}")
+            self._threads = con.execute("select current_setting('threads')").fetchall()[0][0]
+        out.threads = self._threads
         node = "hooks"
         con.begin()
         try:

@@ -37,6 +37,7 @@ class CycleResult:
     export_seconds: float | None = None
     failed: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # model -> seconds
+    threads: int | None = None  # compiled path: DuckDB threads of the replay
 
     def slowest(self, n: int) -> dict[str, float]:
         return dict(sorted(self.timings.items(), key=lambda kv: -kv[1])[:n])
@@ -66,20 +67,21 @@ class RealtimeDbt:
             if node.resource_type == "model" and "realtime" in node.tags
         )
 
-    def run(self, *, with_parents: bool = False) -> CycleResult:
-        """One micro-batch. `with_parents`: also the models they read (first cycle of a run)."""
+    def run(self, *, with_parents: bool = False, threads: int | None = None) -> CycleResult:
+        """One micro-batch. `with_parents`: also the models they read (first cycle of a run);
+        `threads`: DuckDB threads of a replay (default: compiled_run.default_threads())."""
         if self.compiled is not None:
             if self.compiled.fingerprint == project_fingerprint(self.warehouse):
-                return self._replay()
+                return self._replay(threads)
             self.close()  # the project changed: parse, run dbt and record again
             self._parse()
         return self._dbt_run(with_parents=with_parents)
 
-    def _replay(self) -> CycleResult:
-        replayed = self.compiled.replay()
+    def _replay(self, threads: int | None) -> CycleResult:
+        replayed = self.compiled.replay(threads)
         out = CycleResult(seconds=replayed.seconds, models=len(self.models), path="compiled",
                           model_seconds=replayed.model_seconds, export_seconds=replayed.export_seconds,
-                          timings=replayed.timings)
+                          timings=replayed.timings, threads=replayed.threads)
         if replayed.error is not None:
             out.failed.append(f"{replayed.error} (rolled back; the next cycle runs dbt)")
             self.close()

@@ -45,6 +45,9 @@ class LoopOptions:
     live_view: bool | None = None  # None: a redrawing table on a terminal, log lines otherwise
     ingester_factory: object | None = None  # tests/benchmarks: an alternative landing class
     compiled: bool = True  # False: every cycle through dbt (a baseline; pulse/live/dbt_cycle.py)
+    # DuckDB threads of the replayed cycles, taken in turn cycle by cycle (several: to compare them
+    # under the same load); empty: compiled_run.default_threads()
+    threads: tuple[int, ...] = ()
 
 
 def live_sources(requested: list[str] | None) -> list[str]:
@@ -171,13 +174,15 @@ class LiveLoop:
         lookback = self.lookback.seconds(oldest)
         self.clock.write(self.settings, lookback)
         stages["detect"] = time.perf_counter() - started - stages["land"]
-        result = dbt.run(with_parents=first)
+        threads = self.options.threads[self.status.cycle % len(self.options.threads)] if self.options.threads else None
+        result = dbt.run(with_parents=first, threads=threads)
         self.lookback.dbt_ran(time.time(), clean=not result.failed)
         stages["export"] = result.export_seconds or 0.0
         stages["model"] = result.seconds - stages["export"]
         mark = time.perf_counter()
         self.status.lookback_seconds = lookback
         self.status.model_path = result.path
+        self.status.duckdb_threads = result.threads
         self.status.dbt_seconds = result.seconds
         self.status.dbt_models = result.models
         self.status.errors = result.failed[-5:]

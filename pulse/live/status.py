@@ -38,6 +38,7 @@ class LiveStatus:
     dbt_seconds: float = 0.0  # the models' step: a dbt run, or the replay of its statements
     dbt_models: int = 0
     model_path: str = "dbt"  # "dbt" or "compiled" (pulse/live/compiled_run.py)
+    duckdb_threads: int | None = None  # compiled path: DuckDB threads of the last replay
     # last cycle, seconds per stage: land (flush the ingester), detect (scan the lake, move the
     # clock), model, export (the compiled path's export files; inside model on the dbt path),
     # alerts, analyst (the analysts' database)

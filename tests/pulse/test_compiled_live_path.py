@@ -3,9 +3,9 @@
 Live cycles run the way `pulse run` runs them, in a child process (in-process dbt keeps the
 warehouse open): the first two through dbt (the second records its statements), later ones replay
 the recorded statements on one connection, with new lake rows and a later arrival clock before
-each. Then `dbt build --full-refresh` rebuilds the same marts from the same lake. Every realtime
-mart must hold the same rows, bar the bookkeeping of when pulse landed a row and a stream's open
-state (both follow the observer's clock, not the data).
+each (the replays on one DuckDB thread, then on two). Then `dbt build --full-refresh` rebuilds the
+same marts from the same lake. Every realtime mart must hold the same rows, bar the bookkeeping of
+when pulse landed a row and a stream's open state (both follow the observer's clock, not the data).
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ BATCHES = [
 # The view_log arrival clock of each cycle: the last is past every window, as a batch run sees it.
 CLOCKS = [datetime(2024, 5, 1, 10, 2), datetime(2024, 5, 1, 10, 3), datetime(2024, 5, 1, 10, 4),
           datetime(2024, 5, 2, 0, 0)]
+# DuckDB threads of each cycle (None: through dbt); a replay's answer must not depend on them.
+REPLAY_THREADS = [None, None, 1, 2]
 
 
 def live_cycles(work: str) -> None:
@@ -98,8 +100,8 @@ def live_cycles(work: str) -> None:
         for source in clock.sources:
             clock.observe(source, now=at.timestamp(), kafka=False)
         clock.write(settings, lookback_seconds=None if i == 0 else 0)
-        result = dbt.run(with_parents=i == 0)
-        cycles.append({"path": result.path, "failed": result.failed})
+        result = dbt.run(with_parents=i == 0, threads=REPLAY_THREADS[i])
+        cycles.append({"path": result.path, "failed": result.failed, "threads": result.threads})
     dbt.close()
     print(json.dumps(cycles))
 
@@ -123,6 +125,7 @@ def test_compiled_live_path_gives_the_marts_dbt_build_gives(data_dir, tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     cycles = json.loads(proc.stdout.strip().splitlines()[-1])
     assert [c["path"] for c in cycles] == ["dbt", "dbt", "compiled", "compiled"], cycles
+    assert [c["threads"] for c in cycles] == REPLAY_THREADS, cycles  # what DuckDB ran the replays on
     assert all(not c["failed"] for c in cycles), cycles
     live = marts(data_dir / "warehouse.duckdb")
     assert live["fct_interactions_per_minute"] and live["fct_campaign_views_minute"] and live["fct_streams"]
