@@ -13,8 +13,8 @@ dbt_project.yml, profiles.yml) means recording again, and a replay that fails is
 the next cycle runs dbt (and records) again.
 DuckDB threads: by default half the cores (at least one). The loop shares the machine with its
 ingester, the broker and the readers; on a saturated 2-core machine one thread replayed a cycle in
-0.86x the time of two (bench/bench_live.py --compare-threads 1,2, docs/live.md): threads of one
-query wait for each other at every pipeline's end, and a descheduled one stalls the rest.
+0.86-0.88x the time of two (bench/bench_live.py --compare-threads 1,2, docs/live.md): threads of
+one query wait for each other at every pipeline's end, and a descheduled one stalls the rest.
 Not replayed: dbt's transaction statements (the cycle is one transaction) and its introspection
 (catalog lookups, DESCRIBE, column lists for on_schema_change): they only feed dbt's Jinja
 decisions, which cannot change while the project does not.
@@ -108,8 +108,9 @@ def recording(statements: list[Statement]):
 # DuckDB checkpoints (compresses the tables' changes and writes them to the file) at a commit once
 # its write-ahead log passes this. At DuckDB's default, 16 MB, the loop at 5k events/s checkpointed
 # every other cycle, each time compressing the current minute's rows that the next cycle replaces:
-# commits took 1.1 s of a 6.9 s cycle by the sixth minute. The log grows ~2.5 MB/s at that rate, so
-# this checkpoints about every 100 s; until then the changes are held in memory too (~0.5 GB).
+# commits took 1.1 s of a 6.9 s cycle by the sixth minute (0.24 s since; docs/live.md has the
+# side-by-side figures). The log grows ~2.5 MB/s at that rate, so this checkpoints about every
+# 100 s; until then the changes are held in memory too (~0.5 GB).
 CHECKPOINT_THRESHOLD = "256MB"
 
 
