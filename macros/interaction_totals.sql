@@ -2,10 +2,9 @@
 
     interaction_minute_counts(key): one row per minute and key; an incremental run recomputes
     the (minute, key) pairs with lake rows landed in its window, each from all of that pair's rows
-    (delete+insert on minute and key), and leaves the other keys of those minutes alone: a busy
-    minute's other keys are neither re-counted nor rewritten each cycle. Recomputing whole pairs
-    keeps late records, re-reads and re-landed (replayed) files exact. Keys are never null (the
-    ingester quarantines a record without one), so the pairs join and delete by equality.
+    (interactions_in_changed_minutes(key); delete+insert on minute and key), and leaves the other
+    keys of those minutes alone: a busy minute's other keys are neither re-counted nor rewritten
+    each cycle.
 
     interaction_settled(key, minute_counts): one row per key with its counts summed over the
     minutes before a boundary, `settled_through`: the newest minute minus
@@ -25,37 +24,7 @@
 {% macro interaction_minute_counts(key) -%}
 with
 
-{% if is_incremental() %}
-new_pairs as (
-
-    select distinct
-        {{ dbt.date_trunc('minute', 'landed.timestamp') }} as minute_start,
-        landed.{{ key }}
-    from {{ source('interactions', 'interactions') }} as landed
-    where {{ landed_this_run('landed._ingested_at') }}
-
-),
-
-interactions as (
-
-    select interactions.*
-    from {{ ref('stg_interactions__events') }} as interactions
-    inner join new_pairs
-        on
-            interactions.interaction_minute = new_pairs.minute_start
-            and interactions.{{ key }} = new_pairs.{{ key }}
-    where {{ event_time_from(
-        'interactions.interaction_time', '(select min(minute_start) from new_pairs)', 'interactions.lake_date'
-    ) }}
-
-)
-{% else %}
-interactions as (
-
-    select * from {{ ref('stg_interactions__events') }}
-
-)
-{% endif %}
+{{ interactions_in_changed_minutes(key) }}
 
 select
     {{ surrogate_key(['interaction_minute', key]) }} as minute_key_id,
