@@ -24,7 +24,7 @@ per_window as (
         views.campaign_id,
         campaigns.network_id,
         {{ dbt.date_trunc(period, 'views.end_timestamp') }} as window_start,
-        avg(views.duration_seconds) as avg_duration,
+        {{ mean_seconds("views.duration_seconds") }} as avg_duration,
         count(*) as total_count,
         sum(case when views.is_late then 1 else 0 end) as late_count
     from views

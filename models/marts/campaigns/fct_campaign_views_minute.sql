@@ -41,7 +41,7 @@ per_minute as (
         views.campaign_id,
         campaigns.network_id,
         views.minute_timestamp,
-        avg(views.duration_seconds) as avg_duration,
+        {{ mean_seconds("views.duration_seconds") }} as avg_duration,
         count(*) as total_count
     from views
     left join campaigns on views.campaign_id = campaigns.campaign_id
