@@ -48,6 +48,7 @@ sys.path.insert(0, str(REPO))
 
 from ingest.config import load_settings  # noqa: E402
 from pulse import broker  # noqa: E402
+from pulse.commands.run import thread_counts  # noqa: E402
 
 SPLIT = {"interactions": 0.5, "watch_events": 0.25, "view_log": 0.25}
 MINUTE_EXPORT = "fct_campaign_views_minute"
@@ -208,8 +209,8 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 class CpuShare:
-    """Cores each process of the run used between `start` and `stop`: the machine is shared, and the
-    loop's cycles slow down with what the broker and the generators take."""
+    """Cores each process of the run used from its creation to `stop()`: the machine is shared, and
+    the loop's cycles slow down with what the broker and the generators take."""
 
     def __init__(self, pids: dict[str, list[int]]):
         self.pids = pids
@@ -321,6 +322,8 @@ class CycleLog(threading.Thread):
         a, b = counts
         ratios = [replay[i] / ((replay[i - 1] + replay[i + 1]) / 2) for i in range(1, len(rows) - 1)
                   if rows[i]["threads"] == a and rows[i - 1]["threads"] == rows[i + 1]["threads"] == b]
+        if not ratios:
+            return
         means = {n: statistics.mean(x for x, r in zip(replay, rows, strict=True) if r["threads"] == n) for n in counts}
         print(f"\nDuckDB threads, cycles alternating: replay mean {a} thread(s) {means[a]:.3f} s, {b} thread(s) "
               f"{means[b]:.3f} s; each {a}-thread cycle / its {b}-thread neighbours: median "
@@ -338,7 +341,7 @@ def main() -> int:
                     help="seconds of the freshness run (default 360: about 5 closed minutes for (a))")
     ap.add_argument("--steps", default="2000,5000,10000", help="rates for the keep-up search ('' to skip)")
     ap.add_argument("--step-s", type=float, default=40, help="seconds per step")
-    ap.add_argument("--compare-threads", default="", metavar="A,B",
+    ap.add_argument("--compare-threads", type=thread_counts, default=(), metavar="A,B",
                     help="the freshness run's cycles alternate A and B DuckDB threads, compared side by side "
                          "(default: the loop's own setting)")
     args = ap.parse_args()
@@ -366,7 +369,7 @@ def main() -> int:
               f"-> compiled / dbt = {compiled / each:.2f}x")
 
         # Freshness at the target rate.
-        threads = ["--threads", args.compare_threads] if args.compare_threads else []
+        threads = ["--threads", ",".join(map(str, args.compare_threads))] if args.compare_threads else []
         run = spawn(env, log, "run", "--plain", "--interval", "0.5", "--no-alerts", *threads)
         time.sleep(8)  # parse + first cycle
         sampler = Sampler(settings.exports_dir)
