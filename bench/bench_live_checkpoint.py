@@ -33,10 +33,8 @@ sys.path.insert(0, str(REPO))
 def child(data_dir: Path, threshold: str, cycles: int, back: float) -> None:
     """One threshold on one copy: `cycles` replays; prints their seconds and their commits' as JSON."""
     import duckdb
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from ingest.lake import write_table_atomic
+    from bench.bench_live_cycle import set_lookback
     from pulse.live import compiled_run
     from pulse.live.arrival_clock import CLOCK_FILE, utc_naive
     from pulse.live.dbt_cycle import RealtimeDbt
@@ -46,21 +44,15 @@ def child(data_dir: Path, threshold: str, cycles: int, back: float) -> None:
     newest = duckdb.sql(f"select max(_ingested_at) from read_parquet('{lake}/*/*/*.parquet', union_by_name = true)"
                         ).fetchall()[0][0]
     clock_path = data_dir / "run" / CLOCK_FILE
-    clock = pq.read_table(clock_path)
-
-    def lookback(seconds: int) -> None:
-        column = clock.schema.get_field_index("lookback_seconds")
-        values = pa.array([seconds] * clock.num_rows, pa.int32())
-        write_table_atomic(clock.set_column(column, "lookback_seconds", values), clock_path)
 
     dbt = RealtimeDbt(data_dir / "warehouse.duckdb")
-    lookback(0)
+    set_lookback(clock_path, 0)
     dbt.run()  # through dbt, then recording its statements: nothing new to read
     dbt.run()
     seconds, commits = [], []
     for _ in range(cycles):
         # Each run reads rows landed after its previous one minus the lookback: reach `back` s into the lake.
-        lookback(math.ceil((utc_naive(time.time()) - newest).total_seconds() + back))
+        set_lookback(clock_path, math.ceil((utc_naive(time.time()) - newest).total_seconds() + back))
         result = dbt.run()
         if result.path != "compiled" or result.failed:
             raise SystemExit(f"cycle not replayed cleanly: {result.path} {result.failed}")

@@ -22,6 +22,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def set_lookback(clock_path: Path, seconds: int) -> None:
+    """Rewrite the live clock file with every source's landing lookback set to `seconds`: the next
+    run re-reads what landed within that many seconds before its previous run (the loop's own means)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ingest.lake import write_table_atomic
+
+    clock = pq.read_table(clock_path)
+    column = clock.schema.get_field_index("lookback_seconds")
+    values = pa.array([seconds] * clock.num_rows, pa.int32())
+    write_table_atomic(clock.set_column(column, "lookback_seconds", values), clock_path)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path, help="a data dir a live run left (bench/bench_live.py prints it)")
@@ -30,20 +44,13 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-live-cycle-"))
     os.environ.update(PULSE_DATA_DIR=str(args.data_dir), DBT_TARGET_PATH=str(scratch / "target"),
                       DBT_LOG_PATH=str(scratch / "logs"))
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from ingest.lake import write_table_atomic
     from pulse.live.arrival_clock import CLOCK_FILE
     from pulse.live.dbt_cycle import RealtimeDbt
 
-    clock_path = args.data_dir / "run" / CLOCK_FILE
-    clock = pq.read_table(clock_path)  # the live run's last arrival clock
+    clock_path = args.data_dir / "run" / CLOCK_FILE  # the live run's last arrival clock
 
     def run(lookback: int):
-        column = clock.schema.get_field_index("lookback_seconds")
-        values = pa.array([lookback] * clock.num_rows, pa.int32())
-        write_table_atomic(clock.set_column(column, "lookback_seconds", values), clock_path)
+        set_lookback(clock_path, lookback)
         return dbt.run()
 
     dbt = RealtimeDbt(args.data_dir / "warehouse.duckdb")  # cycles after the first replay its statements
