@@ -1,0 +1,180 @@
+"""A live run's landings replayed cycle by cycle on a quiet machine, with and without the replay's
+Parquet footer cache (not a test).
+
+`bench_live.py` measures the loop beside its generators and broker, which take most of the 2 cores;
+this replays what such a run landed with nothing else running, to see what a cycle costs and how
+that changes over the run. It copies the data dir a `bench_live.py` run left, cuts its lake back to
+the rows landed in the first `--start` seconds, builds the realtime models on that, then lands the
+later rows again `--step` seconds at a time, at the pace they landed (named by their Kafka offsets,
+as the ingester names files, so the loop's compaction merges them as it does live) and runs one
+cycle after each, with the loop's landing lookback (0: each cycle reads exactly the new rows) and
+compaction. Each setting runs in its own process on its own copy, A B B A; it prints the seconds per
+cycle of each run, the ratio, and the models' mean seconds per cycle in the first and last third.
+
+    .venv/bin/python bench/bench_live.py --steps ''          # leaves its data dir under /tmp
+    .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SOURCES = ["interactions", "watch_events", "view_log"]
+
+
+def _offset_name(path: Path, rng, table) -> Path:
+    """The ingester's file name for these rows: their topic partition and offset range."""
+    import pyarrow.compute as pc
+
+    from ingest.kafka.names import file_stem
+
+    first, last = (pc.min(table["_offset"]).as_py(), pc.max(table["_offset"]).as_py())
+    return path.with_name(f"{file_stem(rng.topic, rng.partition, first, last, rng.epoch)}.parquet")
+
+
+def cut_lake(data_dir: Path, start_s: float) -> tuple[datetime, list]:
+    """Keep the rows landed in the first `start_s` seconds; return the first landing time and the rest."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ingest.kafka.names import kafka_files
+
+    files = list(kafka_files([data_dir / "lake" / source for source in SOURCES]))
+    first = min(pc.min(pq.read_table(p, columns=["_ingested_at"])["_ingested_at"]).as_py() for p, _ in files)
+    cut = pa.scalar(first + timedelta(seconds=start_s), pa.timestamp("us"))
+    later = []
+    for path, rng in files:
+        table = pq.read_table(path)
+        landed = table["_ingested_at"].cast(pa.timestamp("us"))
+        keep, rest = table.filter(pc.less_equal(landed, cut)), table.filter(pc.greater(landed, cut))
+        path.unlink()
+        if keep.num_rows:
+            pq.write_table(keep, _offset_name(path, rng, keep), compression="zstd")
+        if rest.num_rows:
+            later.append((path, rng, rest))
+    return first, later
+
+
+def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: float) -> None:
+    """One setting on one copy: the cycles' seconds and per-model timings as JSON."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from bench.bench_live_cycle import set_lookback
+    from ingest.config import load_settings
+    from pulse.live import compiled_run
+    from pulse.live.arrival_clock import CLOCK_FILE, utc_naive
+    from pulse.live.compaction import LiveCompaction
+    from pulse.live.dbt_cycle import RealtimeDbt
+
+    compiled_run.PARQUET_METADATA_CACHE = cache  # read when the replay connection opens
+    first, later = cut_lake(data_dir, start_s)
+    set_lookback(data_dir / "run" / CLOCK_FILE, 0)
+    dbt = RealtimeDbt(data_dir / "warehouse.duckdb")
+    dbt.run(with_parents=True)  # through dbt, then recording its statements
+    dbt.run()
+    compaction = LiveCompaction(load_settings(), SOURCES)
+    cycles = []
+    at = start_s
+    due = time.monotonic()
+    while at < end_s:
+        time.sleep(max(0.0, due - time.monotonic()))  # paced as landed: one step of landings per step of time
+        due += step_s
+        low, high = (pa.scalar(first + timedelta(seconds=s), pa.timestamp("us")) for s in (at, at + step_s))
+        at += step_s
+        now = pa.scalar(utc_naive(time.time()), pa.timestamp("us"))
+        rows = 0
+        for path, rng, table in later:
+            landed = table["_ingested_at"].cast(pa.timestamp("us"))
+            part = table.filter(pc.and_(pc.greater(landed, low), pc.less_equal(landed, high)))
+            if part.num_rows:  # landed anew: stamped now, as the ingester stamps what it writes
+                column = part.schema.get_field_index("_ingested_at")
+                stamps = pa.array([now.as_py()] * part.num_rows, part.schema.field(column).type)
+                part = part.set_column(column, part.schema.field(column), stamps)
+                pq.write_table(part, _offset_name(path, rng, part), compression="zstd")
+                rows += part.num_rows
+        result = dbt.run()
+        if result.path != "compiled" or result.failed:
+            raise SystemExit(f"cycle not replayed cleanly: {result.path} {result.failed}")
+        compaction.commit_ready()
+        compaction.maybe_start()
+        cycles.append({"rows": rows, "seconds": result.seconds, "timings": result.timings})
+    compaction.close()
+    dbt.close()
+    print(json.dumps(cycles))
+
+
+def _mean_seconds(cycles: list[dict]) -> float:
+    return statistics.mean(c["seconds"] for c in cycles)
+
+
+def _thirds(cycles: list[dict]) -> tuple[list[dict], list[dict]]:
+    third = max(1, len(cycles) // 3)
+    return cycles[:third], cycles[-third:]
+
+
+def main() -> int:
+    if len(sys.argv) == 7 and sys.argv[1] == "--child":
+        child(Path(sys.argv[2]), sys.argv[3] == "on", float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("data_dir", type=Path, help="a data dir a live run left (bench/bench_live.py prints it)")
+    ap.add_argument("--start", type=float, default=60.0, help="seconds of landings the lake keeps before the cycles")
+    ap.add_argument("--end", type=float, default=150.0, help="replay the landings up to this second")
+    ap.add_argument("--step", type=float, default=1.5, help="seconds of landings per cycle")
+    ap.add_argument("--runs", default="off,on,on,off", help="Parquet footer cache per run, in order")
+    args = ap.parse_args()
+    runs = args.runs.split(",")
+    if not runs or any(r not in ("on", "off") for r in runs):
+        ap.error(f"--runs {args.runs!r}: a comma-separated list of 'on' and 'off'")
+    scratch = Path(tempfile.mkdtemp(prefix="bench-live-landings-"))
+    results: dict[str, list[list[dict]]] = {"off": [], "on": []}
+    for i, cache in enumerate(runs):
+        copy = scratch / f"data{i}"
+        shutil.copytree(args.data_dir, copy, ignore=shutil.ignore_patterns(
+            "warehouse.duckdb*", "analyst.duckdb*", "exports", "reports"))
+        env = {**os.environ, "PULSE_DATA_DIR": str(copy), "DBT_TARGET_PATH": str(scratch / f"target{i}"),
+               "DBT_LOG_PATH": str(scratch / f"logs{i}")}
+        out = subprocess.run([sys.executable, __file__, "--child", str(copy), cache, str(args.start),
+                              str(args.end), str(args.step)], env=env, cwd=REPO, capture_output=True, text=True)
+        if out.returncode != 0:
+            print(out.stdout[-2000:] + out.stderr[-2000:])
+            return 1
+        cycles = json.loads(out.stdout.strip().splitlines()[-1])
+        results[cache].append(cycles)
+        early, late = _thirds(cycles)
+        print(f"footer cache {cache:>3}: {len(cycles)} cycles, mean {_mean_seconds(cycles):.3f} s;"
+              f" first third {_mean_seconds(early):.3f} s, last third {_mean_seconds(late):.3f} s", flush=True)
+        shutil.rmtree(copy)
+    means = {k: statistics.mean(_mean_seconds(run) for run in v) for k, v in results.items() if v}
+    if len(means) == 2:
+        print(f"on / off: {means['on'] / means['off']:.2f}x seconds per cycle")
+    for cache, run_list in results.items():
+        if not run_list:
+            continue
+        early, late = _thirds(run_list[-1])
+        models = sorted({m for c in run_list[-1] for m in c["timings"]},
+                        key=lambda m: -statistics.mean(c["timings"].get(m, 0.0) for c in late))
+        print(f"footer cache {cache}, mean seconds per cycle, first third -> last third:")
+        for m in models[:10]:
+            print(f"  {m:40s} {statistics.mean(c['timings'].get(m, 0.0) for c in early):.3f} -> "
+                  f"{statistics.mean(c['timings'].get(m, 0.0) for c in late):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
