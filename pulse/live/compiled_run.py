@@ -114,10 +114,11 @@ def recording(statements: list[Statement]):
 CHECKPOINT_THRESHOLD = "256MB"
 
 # Each cycle's lake scans (about ten per cycle, over a hundred files per source by the loop's third
-# minute) each opened every file's footer again; cached, a replay took 0.7x the time in a quiet replay
-# of a bench run's landings (docs/live.md). DuckDB trusts a cached footer only while the file's
-# modification time is unchanged and over 10 s old; lake files are never rewritten in place (the
-# ingester and the compaction write new names), and the clock file the loop rewrites is read fresh.
+# minute) each opened every file's footer again; cached, a cycle took 0.76x the time, off and on side
+# by side in a quiet replay of a bench run's landings (bench/bench_live_landings.py, docs/live.md).
+# DuckDB trusts a cached footer only while the file's modification time is unchanged and over 10 s
+# old; lake files are never rewritten in place (the ingester and the compaction write new names),
+# and the clock file the loop rewrites before each run is read fresh.
 PARQUET_METADATA_CACHE = True
 
 
