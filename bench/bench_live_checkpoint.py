@@ -18,9 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,6 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.bench_live_cycle import run_on_copy  # noqa: E402
 
 
 def child(data_dir: Path, threshold: str, cycles: int, back: float) -> None:
@@ -77,21 +76,13 @@ def main() -> int:
     totals: dict[str, list[float]] = {a: [], b: []}
     commits: dict[str, list[float]] = {a: [], b: []}
     for i, threshold in enumerate([a, b, b, a]):
-        copy = scratch / f"data{i}"
-        shutil.copytree(args.data_dir, copy, ignore=shutil.ignore_patterns("analyst.duckdb*"))
-        env = {**os.environ, "PULSE_DATA_DIR": str(copy), "DBT_TARGET_PATH": str(scratch / f"target{i}"),
-               "DBT_LOG_PATH": str(scratch / f"logs{i}")}
-        out = subprocess.run([sys.executable, __file__, "--child", str(copy), threshold, str(args.cycles),
-                              str(args.back)], env=env, cwd=REPO, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stdout[-2000:] + out.stderr[-2000:])
+        result = run_on_copy(__file__, args.data_dir, scratch, i, [threshold, str(args.cycles), str(args.back)])
+        if result is None:
             return 1
-        result = json.loads(out.stdout.strip().splitlines()[-1])
         totals[threshold].append(sum(result["seconds"]))
         commits[threshold].append(sum(result["commits"]))
         print(f"checkpoint_threshold {threshold:>6}: {args.cycles} cycles {sum(result['seconds']):.2f} s, "
               f"commits {sum(result['commits']):.2f} s")
-        shutil.rmtree(copy)
     mean = {t: sum(v) / len(v) for t, v in totals.items()}
     print(f"{b} / {a}: cycles {mean[b] / mean[a]:.2f}x; commits {sum(commits[b]):.2f} s vs {sum(commits[a]):.2f} s")
     return 0

@@ -12,8 +12,11 @@ in the same process, and prints the median cycle time of each and per-model time
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +37,26 @@ def set_lookback(clock_path: Path, seconds: int) -> None:
     column = clock.schema.get_field_index("lookback_seconds")
     values = pa.array([seconds] * clock.num_rows, pa.int32())
     write_table_atomic(clock.set_column(column, "lookback_seconds", values), clock_path)
+
+
+def run_on_copy(script: str, data_dir: Path, scratch: Path, i: int, args: list[str],
+                ignore: tuple[str, ...] = ("analyst.duckdb*",)):
+    """Run `script --child COPY *args` on copy `i` of a live data dir (its own dbt target and logs),
+    then remove the copy: the child's last printed line as JSON, or None when it failed (its output
+    printed). For benches comparing a setting on copies of the same lake, one process each."""
+    copy = scratch / f"data{i}"
+    shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns(*ignore))
+    env = {**os.environ, "PULSE_DATA_DIR": str(copy), "DBT_TARGET_PATH": str(scratch / f"target{i}"),
+           "DBT_LOG_PATH": str(scratch / f"logs{i}")}
+    try:
+        out = subprocess.run([sys.executable, script, "--child", str(copy), *args], env=env, cwd=REPO,
+                             capture_output=True, text=True)
+    finally:
+        shutil.rmtree(copy)
+    if out.returncode != 0:
+        print(out.stdout[-2000:] + out.stderr[-2000:])
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:

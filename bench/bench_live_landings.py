@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +28,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench.bench_live_cycle import run_on_copy  # noqa: E402
+
 SOURCES = ["interactions", "watch_events", "view_log"]
 
 
@@ -144,22 +144,15 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="bench-live-landings-"))
     results: dict[str, list[list[dict]]] = {"off": [], "on": []}
     for i, cache in enumerate(runs):
-        copy = scratch / f"data{i}"
-        shutil.copytree(args.data_dir, copy, ignore=shutil.ignore_patterns(
-            "warehouse.duckdb*", "analyst.duckdb*", "exports", "reports"))
-        env = {**os.environ, "PULSE_DATA_DIR": str(copy), "DBT_TARGET_PATH": str(scratch / f"target{i}"),
-               "DBT_LOG_PATH": str(scratch / f"logs{i}")}
-        out = subprocess.run([sys.executable, __file__, "--child", str(copy), cache, str(args.start),
-                              str(args.end), str(args.step)], env=env, cwd=REPO, capture_output=True, text=True)
-        if out.returncode != 0:
-            print(out.stdout[-2000:] + out.stderr[-2000:])
+        window = [str(args.start), str(args.end), str(args.step)]
+        cycles = run_on_copy(__file__, args.data_dir, scratch, i, [cache, *window],
+                             ignore=("warehouse.duckdb*", "analyst.duckdb*", "exports", "reports"))
+        if cycles is None:
             return 1
-        cycles = json.loads(out.stdout.strip().splitlines()[-1])
         results[cache].append(cycles)
         early, late = _thirds(cycles)
         print(f"footer cache {cache:>3}: {len(cycles)} cycles, mean {_mean_seconds(cycles):.3f} s;"
               f" first third {_mean_seconds(early):.3f} s, last third {_mean_seconds(late):.3f} s", flush=True)
-        shutil.rmtree(copy)
     means = {k: statistics.mean(_mean_seconds(run) for run in v) for k, v in results.items() if v}
     if len(means) == 2:
         print(f"on / off: {means['on'] / means['off']:.2f}x seconds per cycle")
