@@ -31,8 +31,10 @@ select
     interaction_minute as minute_start,
     {{ key }},
     count(*) as interaction_count,
+    {#- bigint as count(*): DuckDB sums integers to HUGEINT, whose stored columns it reads ~100x
+        slower than bigint ones (a totals run scanning the minute rows spent 0.2 s on three). #}
     {%- for kind in ['view', 'click', 'purchase'] %}
-    sum(case when interaction_type = '{{ kind }}' then 1 else 0 end) as {{ kind }}_count,
+    cast(sum(case when interaction_type = '{{ kind }}' then 1 else 0 end) as bigint) as {{ kind }}_count,
     {%- endfor %}
     min(interaction_time) as first_interaction_at,
     max(interaction_time) as last_interaction_at,
