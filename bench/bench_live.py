@@ -56,10 +56,6 @@ MINUTE_EXPORT = "fct_campaign_views_minute"
 # every 0.4 ms at 2,500/s) and sending it alone took the generators 0.73 cores at 5k events/s
 # instead of 0.34, from the machine the loop under test shares.
 SEND_TICK_S = 0.01
-# ... and the producer sends a partition's records every 100 ms (its linger) instead of 20 ms: the
-# embedded broker's fetches cost more with every record batch it holds (at 600 batches/s its CPU
-# grew from 0.1 to 0.9 cores within 75 s; at 120 batches/s it stays near 0.05), docs/live.md.
-PRODUCE_LINGER_MS = 100
 
 
 def free_port() -> int:
@@ -164,7 +160,7 @@ def produce(dataset: str, rate: float, duration: float) -> None:
     cls = get_dataset(dataset)
     plan = Plan(live=True, start=time.time(), rate=rate)
     ds = cls(plan)
-    producer = make_producer(settings, linger_ms=PRODUCE_LINGER_MS)
+    producer = make_producer(settings)
     parts = topic_partitions(producer, topic, settings)
     end = time.time() + duration
     pending: list = []
