@@ -136,16 +136,19 @@ def spawn(env: dict, log: Path, *args: str) -> subprocess.Popen:
     return p
 
 
-def generators(env: dict, log: Path, rate: float, duration: float) -> list[subprocess.Popen]:
-    """One producer process per dataset (this script's --produce mode)."""
-    procs = [subprocess.Popen([sys.executable, __file__, "--produce", ds, f"{rate * share:.0f}", f"{duration:.0f}"],
-                              env=env, cwd=REPO, stdout=log.open("a"), stderr=subprocess.STDOUT)
+def generators(env: dict, log: Path, rate: float, duration: float,
+               linger_ms: int | None = None) -> list[subprocess.Popen]:
+    """One producer process per dataset (this script's --produce mode); `linger_ms`: the producer's
+    linger instead of the generators' own (pulse/generate/producer.py)."""
+    linger = [] if linger_ms is None else [str(linger_ms)]
+    procs = [subprocess.Popen([sys.executable, __file__, "--produce", ds, f"{rate * share:.0f}", f"{duration:.0f}",
+                               *linger], env=env, cwd=REPO, stdout=log.open("a"), stderr=subprocess.STDOUT)
              for ds, share in SPLIT.items()]
     CHILDREN.extend(procs)
     return procs
 
 
-def produce(dataset: str, rate: float, duration: float) -> None:
+def produce(dataset: str, rate: float, duration: float, linger_ms: int | None = None) -> None:
     """The generator's live simulation, each record published when its event time comes.
 
     `pulse generate` paces by a token bucket, so its event times can drift seconds from the wall
@@ -160,7 +163,7 @@ def produce(dataset: str, rate: float, duration: float) -> None:
     cls = get_dataset(dataset)
     plan = Plan(live=True, start=time.time(), rate=rate)
     ds = cls(plan)
-    producer = make_producer(settings)
+    producer = make_producer(settings, **({} if linger_ms is None else {"linger_ms": linger_ms}))
     parts = topic_partitions(producer, topic, settings)
     end = time.time() + duration
     pending: list = []
@@ -335,8 +338,8 @@ class CycleLog(threading.Thread):
 
 
 def main() -> int:
-    if len(sys.argv) == 5 and sys.argv[1] == "--produce":
-        produce(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))
+    if len(sys.argv) in (5, 6) and sys.argv[1] == "--produce":
+        produce(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) == 6 else None)
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the cleanup below on SIGTERM too
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
