@@ -26,7 +26,9 @@ import pyarrow as pa
 from ingest.config import Settings
 from ingest.lake import write_table_atomic
 
-# kafka-python answers a poll from fetches it may have sent up to fetch_max_wait_ms (500 ms) earlier.
+# kafka-python answers a poll from fetch responses it received before the poll began: up to its
+# fetch_max_wait_ms (200 ms in the lander) plus the time the ingester spent landing between two
+# polls; and a producer stamps a record up to its linger (100 ms for the generators) before sending it.
 FETCH_MARGIN_S = 1.0
 CLOCK_FILE = "live_clock.parquet"
 CLOCK_SCHEMA = pa.schema([("source", pa.string()), ("arrived_through", pa.timestamp("us")),
