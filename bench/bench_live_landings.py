@@ -9,7 +9,8 @@ later rows again `--step` seconds at a time, at the pace they landed (named by t
 as the ingester names files, so the loop's compaction merges them as it does live) and runs one
 cycle after each, with the loop's landing lookback (0: each cycle reads exactly the new rows) and
 compaction. Each setting runs in its own process on its own copy, A B B A; it prints the seconds per
-cycle of each run, the ratio, and the models' mean seconds per cycle in the first and last third.
+cycle of each run, the ratio, and the models' mean seconds per cycle in the first and last third,
+beside the seconds DuckDB takes to plan (parse, bind, optimize) each model's statements.
 
     .venv/bin/python bench/bench_live.py --steps ''          # leaves its data dir under /tmp
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data
@@ -114,8 +115,32 @@ def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: flo
         compaction.maybe_start()
         cycles.append({"rows": rows, "seconds": result.seconds, "timings": result.timings})
     compaction.close()
+    cycles[-1]["planning"] = planning_seconds(dbt.compiled)
     dbt.close()
     print(json.dumps(cycles))
+
+
+def planning_seconds(compiled) -> dict[str, float]:
+    """Per model, the seconds DuckDB takes to parse, bind and optimize its replayed statements
+    (EXPLAIN: parse, bind, optimize and print the plan, nothing run; the best of three), on the
+    lake as the last cycle left it. Statements that read a cycle's temp tables (dropped at its end)
+    cannot be planned here and are left out."""
+    import duckdb
+
+    out: dict[str, float] = {}
+    for statement in compiled.statements:
+        best = None
+        for _ in range(3):
+            try:
+                started = time.perf_counter()
+                compiled._con.execute(f"explain {statement.sql}", statement.bindings).fetchall()
+                spent = time.perf_counter() - started
+            except duckdb.Error:
+                break
+            best = spent if best is None else min(best, spent)
+        if best is not None:
+            out[statement.node] = out.get(statement.node, 0.0) + best
+    return out
 
 
 def _mean_seconds(cycles: list[dict]) -> float:
@@ -162,10 +187,12 @@ def main() -> int:
         early, late = _thirds(run_list[-1])
         models = sorted({m for c in run_list[-1] for m in c["timings"]},
                         key=lambda m: -statistics.mean(c["timings"].get(m, 0.0) for c in late))
-        print(f"footer cache {cache}, mean seconds per cycle, first third -> last third:")
+        planning = run_list[-1][-1].get("planning", {})
+        print(f"footer cache {cache}, mean seconds per cycle, first third -> last third "
+              f"(and planning them after the last cycle: {sum(planning.values()):.3f} s in all):")
         for m in models[:10]:
             print(f"  {m:40s} {statistics.mean(c['timings'].get(m, 0.0) for c in early):.3f} -> "
-                  f"{statistics.mean(c['timings'].get(m, 0.0) for c in late):.3f}")
+                  f"{statistics.mean(c['timings'].get(m, 0.0) for c in late):.3f}  plan {planning.get(m, 0.0):.3f}")
     return 0
 
 
