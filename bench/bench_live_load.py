@@ -68,14 +68,25 @@ def one_run(linger_ms: int, rate: float, duration: float) -> None:
         broker.stop(settings)
 
 
+def lingers(text: str) -> list[int]:
+    """`--linger-ms`: a comma-separated list of whole milliseconds."""
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: a comma-separated list of whole milliseconds") from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: a linger is 0 ms or more")
+    return values
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=float, default=5000, help="messages/s across the three topics (default 5000)")
     ap.add_argument("--duration", type=float, default=120, help="seconds per run (default 120)")
-    ap.add_argument("--linger-ms", default="20,100", help="the producers' linger per run, in order")
+    ap.add_argument("--linger-ms", type=lingers, default=[20, 100], help="the producers' linger per run, in order")
     args = ap.parse_args()
-    for linger in args.linger_ms.split(","):
-        one_run(int(linger), args.rate, args.duration)
+    for linger in args.linger_ms:
+        one_run(linger, args.rate, args.duration)
     return 0
 
 
