@@ -25,8 +25,8 @@ _M = np.uint64(0x5BD1E995)
 # Producer settings that matter for throughput: batching (linger_ms, batch_size), no per-record
 # metrics, and a bounded wait when the broker is down instead of kafka-python's 60 s/120 s.
 # linger 100 ms, not 20: the embedded broker's fetches cost more with every record batch a topic
-# holds; at 5k messages/s over 12 partitions a 20 ms linger took it from 0.1 to 0.9 cores within
-# 75 s, 100 ms keeps it near 0.05 (docs/live.md). A record waits at most that long to be sent.
+# holds; at 5k messages/s over 12 partitions a 20 ms linger took it from 0.15 to 0.8 cores within a
+# minute, 100 ms from 0.05 to 0.13 in two (bench/bench_live_load.py). A record waits at most 100 ms.
 PRODUCER_TUNING = {
     "linger_ms": 100,
     "batch_size": 512 * 1024,
