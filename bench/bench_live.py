@@ -126,6 +126,18 @@ class Sampler(threading.Thread):
             self.stop.wait(self.every_s)
 
 
+def bench_env(work: Path, topic_prefix: str) -> dict:
+    """The environment of a bench run in `work`: its own data dir, dbt target and logs, an embedded
+    broker on a free port (never a configured cluster) and topics of its own."""
+    env = {**os.environ, "PULSE_DATA_DIR": str(work / "data"), "DBT_TARGET_PATH": str(work / "target"),
+           "DBT_LOG_PATH": str(work / "logs"), "PULSE_BROKER_PORT": str(free_port())}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    run_id = uuid.uuid4().hex[:6]
+    for ds in SPLIT:
+        env[f"PULSE_TOPIC_{ds.upper()}"] = f"{topic_prefix}_{run_id}_{ds}"
+    return env
+
+
 CHILDREN: list[subprocess.Popen] = []  # stopped on the way out, whatever happens
 
 
@@ -354,13 +366,7 @@ def main() -> int:
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="pulse-bench-live-"))
-    port = free_port()
-    run_id = uuid.uuid4().hex[:6]
-    env = {**os.environ, "PULSE_DATA_DIR": str(work / "data"), "DBT_TARGET_PATH": str(work / "target"),
-           "DBT_LOG_PATH": str(work / "logs"), "PULSE_BROKER_PORT": str(port)}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    for ds in SPLIT:
-        env[f"PULSE_TOPIC_{ds.upper()}"] = f"bench_{run_id}_{ds}"
+    env = bench_env(work, "bench")
     settings = load_settings(env)
     broker_pid = broker.start(settings).pid
     log = work / "bench.log"

@@ -14,18 +14,16 @@ setting is in pulse/generate/producer.py), one after the other, each on a new br
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.bench_live import SPLIT, cpu_seconds, free_port, generators, stop  # noqa: E402
+from bench.bench_live import bench_env, cpu_seconds, generators, stop  # noqa: E402
 from ingest.config import load_settings  # noqa: E402
 from pulse import broker  # noqa: E402
 
@@ -34,11 +32,7 @@ WINDOW_S = 15.0
 
 def one_run(linger_ms: int, rate: float, duration: float) -> None:
     work = Path(tempfile.mkdtemp(prefix="pulse-bench-load-"))
-    env = {**os.environ, "PULSE_DATA_DIR": str(work / "data"), "PULSE_BROKER_PORT": str(free_port())}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    run_id = uuid.uuid4().hex[:6]
-    for ds in SPLIT:
-        env[f"PULSE_TOPIC_{ds.upper()}"] = f"load_{run_id}_{ds}"
+    env = bench_env(work, "load")
     settings = load_settings(env)
     log = work / "bench.log"
     procs: list[subprocess.Popen] = []
