@@ -420,6 +420,9 @@ def main() -> int:
                 print(f"{label:<44}{0:>6}{'-':>9}{'-':>9}{goal:>7.0f}{'(no data)':>10}")
             else:
                 print(f"{label:<44}{len(values):>6}{p50:>9.2f}{p95:>9.2f}{goal:>7.0f}{p95 / goal:>10.2f}")
+        behind = {s: v.get("behind_clock", 0) for s, v in st.get("sources", {}).items()}
+        print("records that landed stamped behind the arrival clock (their windows corrected): "
+              + ", ".join(f"{k} {v:,}" for k, v in behind.items()))
         cycle_log.report()
         if cores:
             print(f"\nCPU over the run, cores of {os.cpu_count()}: "

@@ -336,6 +336,38 @@ class KafkaIngester:
         stats.files_written = self._files_written
         return self.stats(stats)
 
+    def catch_up(self, timeout_s: float = 1.0) -> dict[str, float]:
+        """Consume every partition up to the end its log has now; per source whose every partition
+        got there within `timeout_s`, the wall time the ends were asked for: every record the broker
+        held then has been consumed (and lands with the next flush).
+
+        The ends come from ListOffsets (latest). Tansu answers it with the last record batch's base
+        offset + 1, not the log end, which still works here: a fetch hands over whole batches, so a
+        position past that base has the whole batch. Manual assignment only (a group member owns
+        part of a topic): {} in group mode, and when the broker does not answer.
+        """
+        if self.group:
+            return {}
+        self._refresh_assignment()  # topics created since the last look (at most every REFRESH_EVERY_S)
+        if not self.parts:
+            return {}
+        asked = time.time()
+        try:
+            ends = self.consumer.end_offsets(list(self.parts), timeout_ms=int(timeout_s * 1000))
+        except KafkaError as exc:
+            log.debug("end offsets unavailable: %s", exc)
+            return {}
+        deadline = time.monotonic() + timeout_s
+
+        def behind() -> set[str]:
+            return {part.spec.name for tp, part in self.parts.items() if part.position < ends.get(tp, 0)}
+
+        late = behind()
+        while late and time.monotonic() < deadline:
+            self.poll_once(min(0.05, max(deadline - time.monotonic(), 0.001)))
+            late = behind()
+        return {part.spec.name: asked for part in self.parts.values() if part.spec.name not in late}
+
     def _recheck_after_silence(self, batches: dict) -> None:
         """Records after a silence may come from a log that started over meanwhile (a broker that
         restarted empty answers fetches at the old position as soon as its new log is long enough),

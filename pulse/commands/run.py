@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from ingest.config import load_settings
-from pulse.commands.arg_types import positive_float, positive_int
+from pulse.commands.arg_types import non_negative_float, positive_float, positive_int
 from pulse.dbt import PROJECT_DIR
 
 
@@ -23,6 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sources", nargs="+", metavar="SOURCE", help="topic sources to ingest (default: all)")
     p.add_argument("--interval", type=positive_float, default=1.0, metavar="SECONDS",
                    help="shortest time between micro-batch cycles (default 1)")
+    p.add_argument("--send-margin", type=non_negative_float, default=None, metavar="SECONDS",
+                   help="how long producers may take from stamping a record to the broker having it: the "
+                        "arrival clock stays this far behind the landed logs' ends (default 0.25; docs/live.md)")
     p.add_argument("--alerts", type=Path, default=None, metavar="FILE",
                    help="alert rules (default: $PULSE_ALERTS_FILE or ./alerts.yml)")
     p.add_argument("--no-alerts", action="store_true", help="do not evaluate alerts")
@@ -54,5 +57,6 @@ def _run(args: argparse.Namespace) -> int:
         sources=args.sources, interval_s=args.interval, alerts_file=alerts,
         kafka=not args.no_kafka, max_cycles=args.cycles, live_view=False if args.plain else None,
         compiled=not args.dbt_each_cycle, threads=args.threads,
+        **({} if args.send_margin is None else {"send_margin_s": args.send_margin}),
     )
     return LiveLoop(load_settings(), options).run()

@@ -1,11 +1,17 @@
 """The arrival clock `pulse run` hands the models each cycle (docs/incremental.md).
 
-Per topic source, `arrived_through`: a wall-clock time up to which everything the broker held for
-the source has landed in the lake. While the source is caught up (no lag at the ingester's last
-poll), that is the time the poll started, less a margin for a fetch answered just before it;
-while it is behind, the Kafka timestamp of the newest record consumed (the poll time less how far
-behind it was). It never goes back. Without Kafka (`--no-kafka`) nothing arrives by the broker,
-so the clock is the wall clock.
+Per topic source, `arrived_through`: a wall-clock time up to which every record the producers
+stamped (Kafka CreateTime) has landed in the lake. Each cycle the ingester catches up with the ends
+the source's partitions have when the cycle begins, then lands (pulse/live/ingester.py): every
+record the broker held at that moment is landed, and a record stamped more than the producers'
+send margin (`send_margin_s`: a producer's linger and the trip to the broker) before it was in the
+broker by then; the clock is that moment less the margin. When the catch-up did not finish in time,
+the ingester's last poll decides: caught up (no lag) gives the poll's start less a wider margin for
+a fetch answered before it; behind, the Kafka timestamp of the newest record consumed. It never goes
+back. Without Kafka (`--no-kafka`) nothing arrives by the broker, so the clock is the wall clock.
+A record stamped earlier than the clock when it lands (a producer lingering longer than the margin,
+or a producer host's clock behind this one) arrived behind it: the loop counts those records per
+source (the status's `behind_clock`), and their windows are corrected when they land.
 
 The models close windows on it (a campaign minute is reported once its end + 10 s is on or
 before the view_log clock; a watch stream is finished 60 s after its last heartbeat on the
@@ -26,9 +32,13 @@ import pyarrow as pa
 from ingest.config import Settings
 from ingest.lake import write_table_atomic
 
-# kafka-python answers a poll from fetch responses it received before the poll began: up to its
-# fetch_max_wait_ms (200 ms in the lander) plus the time the ingester spent landing between two
-# polls; and a producer stamps a record up to its linger (100 ms for the generators) before sending it.
+# A producer stamps a record when it is handed over, then sends it within its linger (100 ms for
+# pulse's generators, 5 ms by default since Kafka 4.0): the default leaves 150 ms more for the
+# sender to wake and the broker to append. `pulse run --send-margin`.
+SEND_MARGIN_S = 0.25
+# Without a catch-up: kafka-python answers a poll from fetch responses received before the poll
+# began: up to its fetch_max_wait_ms (200 ms in the lander) plus the time the ingester spent landing
+# between two polls, on top of the send margin.
 FETCH_MARGIN_S = 1.0
 CLOCK_FILE = "live_clock.parquet"
 CLOCK_SCHEMA = pa.schema([("source", pa.string()), ("arrived_through", pa.timestamp("us")),
@@ -42,16 +52,19 @@ def utc_naive(ts: float) -> datetime:
 @dataclass
 class ArrivalClock:
     sources: list[str]
+    send_margin_s: float = SEND_MARGIN_S
     through: dict[str, datetime] = field(default_factory=dict)
 
-    def observe(self, source: str, *, now: float, kafka: bool, polled_at: float | None = None,
-                lag: int | None = None, behind_s: float = 0.0) -> None:
+    def observe(self, source: str, *, now: float, kafka: bool, caught_up_at: float | None = None,
+                polled_at: float | None = None, lag: int | None = None, behind_s: float = 0.0) -> None:
         if not kafka:
             candidate = now
+        elif caught_up_at is not None:
+            candidate = caught_up_at - self.send_margin_s
         elif polled_at is None or lag is None:
             return  # the ingester has not reported on this source yet
         elif lag == 0:
-            candidate = polled_at - FETCH_MARGIN_S
+            candidate = polled_at - max(FETCH_MARGIN_S, self.send_margin_s)
         else:
             candidate = polled_at - behind_s
         value = utc_naive(candidate)

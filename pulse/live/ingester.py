@@ -2,7 +2,9 @@
 
 The thread owns the ingester (kafka-python consumers are not thread-safe): it polls without
 pause, so consuming goes on while dbt runs, and lands only when the loop asks, at the start of a
-cycle. The loop reads the latest lag per source from here.
+cycle. Before landing it catches up with the ends the topics' logs have at that moment, so the
+loop knows up to when the broker's records are all in the lake (`caught_up`, for the arrival
+clock). The loop reads the latest lag per source from here.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class IngestThread(threading.Thread):
     """
 
     def __init__(self, settings: Settings, sources: list[str], *, poll_timeout_s: float = 0.2,
-                 max_buffered: int = 300_000, factory: Callable[..., Any] | None = None):
+                 max_buffered: int = 300_000, catch_up_s: float = 1.0, factory: Callable[..., Any] | None = None):
         super().__init__(name="pulse-ingest", daemon=True)
         self.settings = settings
         self.sources = sources
@@ -64,7 +66,11 @@ class IngestThread(threading.Thread):
         self._flush_wanted = threading.Event()
         self._flushed = threading.Condition()
         self._flush_count = 0
+        self.catch_up_s = catch_up_s  # longest a flush waits to reach the logs' ends
         self.progress: dict[str, SourceProgress] = {}
+        # Per source, the wall time up to which the broker's records were all landed by the last
+        # flush (sources that did not catch up within `catch_up_s` are missing).
+        self.caught_up: dict[str, float] = {}
         self.error: BaseException | None = None
         self.ready = threading.Event()
         self._topic_source = {settings.topic(s): s for s in sources}
@@ -88,7 +94,11 @@ class IngestThread(threading.Thread):
             while not self._stopping.is_set():
                 if self._flush_wanted.is_set():
                     self._flush_wanted.clear()
+                    # A stand-in landing class (tests) may not know the logs' ends: nothing caught up.
+                    catch_up = getattr(ingester, "catch_up", None)
+                    caught_up = catch_up(self.catch_up_s) if catch_up else {}
                     ingester.flush()
+                    self.caught_up = caught_up
                     buffered = 0
                     with self._flushed:
                         self._flush_count += 1
@@ -114,7 +124,7 @@ class IngestThread(threading.Thread):
                     self._flushed.notify_all()
 
     def flush(self, timeout_s: float = 60.0) -> bool:
-        """Ask the thread to land everything polled so far; wait until it has."""
+        """Ask the thread to catch up with the logs' ends and land everything polled; wait until it has."""
         if not self.is_alive():
             return False
         with self._flushed:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -25,6 +26,8 @@ from ingest.kafka.names import parse_name
 from ingest.lake import source_dir
 from ingest.sources.base import SourceSpec
 
+KAFKA_TIMESTAMP = "_kafka_timestamp"  # the record's Kafka timestamp, a lake column of topic sources
+
 
 @dataclass
 class NewFile:
@@ -32,6 +35,7 @@ class NewFile:
     rows: int  # rows this file adds that were not counted before
     # Kafka files: rows with `_offset` above this were not seen before (None: the whole file is new).
     offset_floor: int | None = None
+    earliest_arrival: datetime | None = None  # min Kafka timestamp of a wholly new file
 
 
 @dataclass
@@ -41,6 +45,8 @@ class NewData:
     newest_event: datetime | None = None  # max event time over the new files
     # Min `_ingested_at` over the new files: how far back the next dbt run must look for them.
     oldest_ingested: datetime | None = None
+    # Min Kafka timestamp over the wholly new files (compacted ones hold rows seen before).
+    earliest_arrival: datetime | None = None
 
     @property
     def rows(self) -> int:
@@ -82,7 +88,10 @@ class LakeWatch:
             rows, floor = self._count(path, meta.num_rows)
             if rows <= 0:
                 continue
-            out.files.append(NewFile(path, rows, floor))
+            arrival = None if floor is not None else column_bound(path, meta, KAFKA_TIMESTAMP, "min")
+            out.files.append(NewFile(path, rows, floor, arrival))
+            if arrival is not None and (out.earliest_arrival is None or arrival < out.earliest_arrival):
+                out.earliest_arrival = arrival
             newest = column_bound(path, meta, spec.partition_field, "max")
             if newest is not None and (out.newest_event is None or newest > out.newest_event):
                 out.newest_event = newest
@@ -105,6 +114,16 @@ class LakeWatch:
             return num_rows, None
         span = last - first + 1
         return round(num_rows * (last - hi) / span), hi
+
+
+def arrived_through(data: NewData, through: datetime) -> int:
+    """Rows of the wholly new files stamped (Kafka timestamp) at or before `through`."""
+    n = 0
+    for f in data.files:
+        if f.earliest_arrival is not None and f.earliest_arrival <= through:
+            stamps = pq.read_table(f.path, columns=[KAFKA_TIMESTAMP])[KAFKA_TIMESTAMP]
+            n += pc.sum(pc.less_equal(stamps, pa.scalar(through, stamps.type))).as_py() or 0
+    return n
 
 
 def column_bound(path: Path, meta: pq.FileMetaData, column: str | None, bound: str) -> datetime | None:

@@ -24,11 +24,11 @@ from ingest.config import Settings
 from ingest.lake import ensure_data_dirs
 from ingest.sources import SOURCES, TOPIC_SOURCES
 from pulse.live.analyst import AnalystDb
-from pulse.live.arrival_clock import ArrivalClock, utc_naive
+from pulse.live.arrival_clock import SEND_MARGIN_S, ArrivalClock, utc_naive
 from pulse.live.compaction import LiveCompaction
 from pulse.live.dbt_cycle import RealtimeDbt
 from pulse.live.ingester import IngestThread
-from pulse.live.lake_watch import LakeWatch
+from pulse.live.lake_watch import LakeWatch, NewData, arrived_through
 from pulse.live.lookback import LandingLookback
 from pulse.live.status import LiveStatus, SourceStatus, log_line, render, write_status
 
@@ -48,6 +48,7 @@ class LoopOptions:
     # DuckDB threads of the replayed cycles, taken in turn cycle by cycle (several: to compare them
     # under the same load); empty: compiled_run.default_threads()
     threads: tuple[int, ...] = ()
+    send_margin_s: float = SEND_MARGIN_S  # the arrival clock's (pulse/live/arrival_clock.py)
 
 
 def live_sources(requested: list[str] | None) -> list[str]:
@@ -67,7 +68,7 @@ class LiveLoop:
         self.sources = live_sources(options.sources)
         self.stop_event = threading.Event()
         self.watch = LakeWatch(settings, [SOURCES[s] for s in self.sources])
-        self.clock = ArrivalClock(self.sources)
+        self.clock = ArrivalClock(self.sources, send_margin_s=options.send_margin_s)
         self.newest_event: dict[str, object] = {}
         self.lookback = LandingLookback()
         self.analyst = AnalystDb(settings)
@@ -136,14 +137,30 @@ class LiveLoop:
         return 0
 
     # -- one cycle
+    def count_behind_clock(self, s: SourceStatus, data: NewData) -> None:
+        """Records that landed stamped at or before the clock already handed to the models: the
+        clock promised they were in (their windows are corrected now). Logged, counted in the status."""
+        through = self.clock.through.get(s.source)
+        if through is None or data.earliest_arrival is None or data.earliest_arrival > through:
+            return
+        behind = arrived_through(data, through)
+        if behind:
+            s.behind_clock += behind
+            log.warning("%s: %d records landed stamped up to %.2f s before the arrival clock already passed; "
+                        "their windows are corrected in this cycle (a producer slower than --send-margin %.2f s, "
+                        "or its host's clock behind this one)", s.source, behind,
+                        (through - data.earliest_arrival).total_seconds(), self.clock.send_margin_s)
+
     def cycle(self, dbt: RealtimeDbt, ingest: IngestThread | None) -> None:
         started = time.perf_counter()
         stages: dict[str, float] = {}
         previous = self.status.updated_at or self.status.started_at
+        caught_up: dict[str, float] = {}
         if ingest is not None:
             ingest.flush()
             if ingest.error is not None:
                 raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
+            caught_up = ingest.caught_up
         stages["land"] = time.perf_counter() - started
         now = time.time()
         new = self.watch.scan()
@@ -153,8 +170,9 @@ class LiveLoop:
             s = self.status.sources[source]
             p = progress.get(source)
             s.lag_records = None if p is None else p.lag
-            self.clock.observe(source, now=now, kafka=self.options.kafka, polled_at=p and p.polled_at,
-                               lag=p and p.lag, behind_s=p.behind_s if p else 0.0)
+            self.count_behind_clock(s, data)
+            self.clock.observe(source, now=now, kafka=self.options.kafka, caught_up_at=caught_up.get(source),
+                               polled_at=p and p.polled_at, lag=p and p.lag, behind_s=p.behind_s if p else 0.0)
             if not first:  # the first scan is the lake's history, not this run's rate
                 s.records_total += data.rows
                 s.records_per_s = data.rows / max(now - previous, 1e-3)

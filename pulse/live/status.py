@@ -28,6 +28,7 @@ class SourceStatus:
     newest_event: str | None = None
     freshness_s: float | None = None  # wall clock - newest event time
     watermark: str | None = None
+    behind_clock: int = 0  # records that landed stamped before the arrival clock had passed (corrections)
 
 
 @dataclass

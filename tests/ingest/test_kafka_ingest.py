@@ -125,6 +125,29 @@ def test_bad_messages_are_quarantined_with_reasons_and_audit_reconciles(topic_se
     assert lake_rows(settings, quarantine=True).num_rows == len(bad)
 
 
+def test_catch_up_consumes_every_batch_the_broker_held_when_asked(topic_settings):
+    """The live loop's flush: consume up to the logs' ends (ListOffsets, which Tansu answers with the
+    last batch's base offset + 1), then land; the source is through the time the ends were asked."""
+    settings, topic = topic_settings
+    make_topic(settings.bootstrap, topic, 3)
+    produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(3000)], 3)
+    ing = KafkaIngester(settings, ["web_events"], flush_interval_s=1e9, flush_records=10**9)
+    try:
+        asked = time.time()
+        caught = ing.catch_up(timeout_s=30)
+        assert set(caught) == {"web_events"} and caught["web_events"] >= asked
+        assert sum(p.position for p in ing.parts.values()) == 3000  # nothing polled before: all by catch_up
+        ing.flush()
+        assert lake_rows(settings).num_rows == 3000
+        produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(3000, 3500)], 3)
+        again = ing.catch_up(timeout_s=30)
+        assert again["web_events"] > caught["web_events"]
+        ing.flush()
+        assert lake_rows(settings).num_rows == 3500
+    finally:
+        ing.close()
+
+
 def test_audit_reports_a_missing_range(topic_settings):
     settings, topic = topic_settings
     make_topic(settings.bootstrap, topic, 1)
