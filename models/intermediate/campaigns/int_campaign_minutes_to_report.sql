@@ -8,19 +8,9 @@
 -- A view, evaluated when the mart and its report hook run.
 with
 
-views as (
-
-    select
-        minute_timestamp,
-        minute_closed_at,
-        last_ingested_at
-    from {{ ref('int_campaign_views_deduplicated') }}
-
-),
-
 -- The arrival clock's bounds moved back by the lateness: a minute that closed at or before
 -- closes_through is closed now; one that closed after closes_after closed in this run.
-bounds as (
+closing as (
 
     {%- set lateness = -var('campaign_view_lateness_seconds') %}
     {%- set closed_after = this_run('closed_after', for_model='fct_campaign_views_minute') %}
@@ -32,20 +22,20 @@ bounds as (
 
 )
 
--- Two selects, not one with `or`: each keeps a plain range on one column, which DuckDB prunes by
--- the table's zone maps, so the cost follows the run's window, not the history.
-select views.minute_timestamp
-from views
-cross join bounds
+-- Two selects, not one with `or`, each reading the table itself with plain ranges against scalar
+-- subqueries: DuckDB turns those into filters inside the scan, which skip the row groups outside
+-- the run's window by their zone maps, so the cost follows the window, not the history. (Joined
+-- to the bounds, or through one CTE of the table both selects share, every run read all of it.)
+select deduplicated.minute_timestamp
+from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
 where
-    views.minute_closed_at <= bounds.closes_through
-    and views.minute_closed_at > bounds.closes_after
+    deduplicated.minute_closed_at <= (select closing.closes_through from closing)
+    and deduplicated.minute_closed_at > (select closing.closes_after from closing)
 
 union
 
-select views.minute_timestamp
-from views
-cross join bounds
+select deduplicated.minute_timestamp
+from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
 where
-    views.minute_closed_at <= bounds.closes_through
-    and {{ landed_this_run('views.last_ingested_at', for_model='fct_campaign_views_minute') }}
+    deduplicated.minute_closed_at <= (select closing.closes_through from closing)
+    and {{ landed_this_run('deduplicated.last_ingested_at', for_model='fct_campaign_views_minute') }}
