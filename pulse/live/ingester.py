@@ -1,10 +1,11 @@
 """Drive the Kafka lander (`ingest.kafka.lander.KafkaIngester`) from a background thread.
 
-The thread owns the ingester (kafka-python consumers are not thread-safe): it polls without
-pause, so consuming goes on while dbt runs, and lands only when the loop asks, at the start of a
-cycle. Before landing it catches up with the ends the topics' logs have at that moment, so the
-loop knows up to when the broker's records are all in the lake (`caught_up`, for the arrival
-clock). The loop reads the latest lag per source from here.
+The thread owns the ingester (kafka-python consumers are not thread-safe): it keeps polling
+(every POLL_EVERY_S while caught up, without pause while behind), so consuming goes on while dbt
+runs, and lands only when the loop asks, at the start of a cycle. Before landing it catches up
+with the ends the topics' logs have at that moment, so the loop knows up to when the broker's
+records are all in the lake (`caught_up`, for the arrival clock). The loop reads the latest lag
+per source from here.
 """
 
 from __future__ import annotations
@@ -45,8 +46,15 @@ def progress_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str,
     return out
 
 
+# While caught up, the thread polls at most this often: what it polls waits in memory for the next
+# cycle anyway, and the flush catches up with the logs' ends first. Polling without pause fetched
+# as often as the broker answered (each fetch returning the few batches since the last), and the
+# embedded broker's fetches cost more with every batch a topic holds (docs/architecture.md).
+POLL_EVERY_S = 0.1
+
+
 class IngestThread(threading.Thread):
-    """Polls without pause; lands only when the loop asks (`flush`), between dbt runs.
+    """Keeps polling; lands only when the loop asks (`flush`), between dbt runs.
 
     A run reads the lake rows landed up to its start (docs/incremental.md); landing only at the
     start of a cycle means no file lands while dbt reads the lake, so each run reads exactly the
@@ -55,7 +63,8 @@ class IngestThread(threading.Thread):
     """
 
     def __init__(self, settings: Settings, sources: list[str], *, poll_timeout_s: float = 0.2,
-                 max_buffered: int = 300_000, catch_up_s: float = 1.0, factory: Callable[..., Any] | None = None):
+                 max_buffered: int = 300_000, catch_up_s: float = 1.0, poll_every_s: float = POLL_EVERY_S,
+                 factory: Callable[..., Any] | None = None):
         super().__init__(name="pulse-ingest", daemon=True)
         self.settings = settings
         self.sources = sources
@@ -67,6 +76,7 @@ class IngestThread(threading.Thread):
         self._flushed = threading.Condition()
         self._flush_count = 0
         self.catch_up_s = catch_up_s  # longest a flush waits to reach the logs' ends
+        self.poll_every_s = poll_every_s  # while caught up: the shortest time between two polls
         self.progress: dict[str, SourceProgress] = {}
         # Per source, the wall time up to which the broker's records were all landed by the last
         # flush (sources that did not catch up within `catch_up_s` are missing).
@@ -112,6 +122,8 @@ class IngestThread(threading.Thread):
                     p.polled_at = polled_at
                 buffered = sum(p.buffered for p in progress.values())
                 self.progress = {**self.progress, **progress}
+                if all(p.lag == 0 for p in progress.values()):  # caught up: the next poll can wait
+                    self._flush_wanted.wait(max(0.0, polled_at + self.poll_every_s - time.time()))
             ingester.flush()
         except BaseException as exc:
             self.error = exc
