@@ -235,6 +235,23 @@ class CpuShare:
         self.pids = pids
         self.started = time.monotonic()
         self.before = {name: [cpu_seconds(p) for p in ps] for name, ps in pids.items()}
+        self.marks: list[tuple[float, dict[str, list[float | None]]]] = [(self.started, self.before)]
+
+    def mark(self) -> None:
+        """Note each process's CPU seconds now (the run's minutes are compared in `by_minute`)."""
+        self.marks.append((time.monotonic(), {name: [cpu_seconds(p) for p in ps] for name, ps in self.pids.items()}))
+
+    def by_minute(self) -> list[dict[str, float]]:
+        """Cores per process between consecutive marks."""
+        out = []
+        for (t0, a), (t1, b) in zip(self.marks, self.marks[1:], strict=False):
+            row = {}
+            for name in self.pids:
+                pairs = list(zip(b[name], a[name], strict=True))
+                if all(x is not None and y is not None for x, y in pairs):
+                    row[name] = sum(x - y for x, y in pairs) / (t1 - t0)
+            out.append(row)
+        return out
 
     def stop(self) -> dict[str, float]:
         wall = time.monotonic() - self.started
@@ -394,9 +411,13 @@ def main() -> int:
         cycle_log.start()
         lags = []
         t_end = time.monotonic() + args.duration
+        next_mark = time.monotonic() + 60
         while time.monotonic() < t_end and run.poll() is None:
             time.sleep(1)
             lags.append(total_lag(status(settings.data_dir)))
+            if time.monotonic() >= next_mark:
+                cpu.mark()
+                next_mark += 60
         cores = cpu.stop()
         sampler.stop.set()
         cycle_log.stop.set()
@@ -427,6 +448,8 @@ def main() -> int:
         if cores:
             print(f"\nCPU over the run, cores of {os.cpu_count()}: "
                   + ", ".join(f"{name} {c:.2f}" for name, c in cores.items()) + f"; total {sum(cores.values()):.2f}")
+            for minute, row in enumerate(cpu.by_minute(), 1):
+                print(f"  minute {minute}: " + ", ".join(f"{name} {c:.2f}" for name, c in row.items()))
 
         # Keep-up search: one fresh `pulse run` per rate (the lake keeps growing, as it would).
         # It keeps up when the aggregates' lag behind the newest event does not grow through the

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pulse.dbt import DbtError, dbt_args, project_fingerprint
 from pulse.live.compiled_run import CompiledRun, Statement, recording
+from pulse.live.replay_order import priority_order, realtime_ancestors
 
 REALTIME_SELECTOR = "tag:realtime"
 # Read the arrival clock the loop writes before each run (docs/incremental.md).
@@ -108,7 +109,19 @@ class RealtimeDbt:
             if str(r.status) in ("error", "fail", "runtime error"):
                 out.failed.append(f"{r.node.name}: {r.message}")
         if record and not out.failed:
-            self.compiled = CompiledRun(self.warehouse, statements, self.fingerprint)
+            ordered = priority_order(statements, realtime_ancestors(self.manifest.nodes, self.models),
+                                     self.live_priorities())
+            self.compiled = CompiledRun(self.warehouse, ordered, self.fingerprint)
+        return out
+
+    def live_priorities(self) -> dict[str, int]:
+        """`meta: {live_priority: N}` of the realtime models that have one (pulse/live/replay_order.py)."""
+        out = {}
+        for node in self.manifest.nodes.values():
+            if node.resource_type == "model" and node.name in self.models:
+                meta = {**(getattr(node, "meta", None) or {}), **(getattr(node.config, "meta", None) or {})}
+                if isinstance(meta.get("live_priority"), int):
+                    out[node.name] = meta["live_priority"]
         return out
 
     def close(self) -> None:

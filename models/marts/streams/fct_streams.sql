@@ -5,7 +5,13 @@
 -- live loop by the watch_events arrival clock for as long as the topic has been quiet since the
 -- newest heartbeat arrived, so the last streams close when the source goes quiet. Consumers of
 -- finished streams take `not is_open`. A view: `is_open` follows every run's watermark.
-{{ config(materialized='view', tags=['realtime'], post_hook="{{ export_parquet() }}") }}
+-- live_priority: `pulse run` builds and exports it first in a cycle (pulse/live/replay_order.py).
+{{ config(
+    materialized='view',
+    tags=['realtime'],
+    meta={'live_priority': 1},
+    post_hook="{{ export_parquet() }}",
+) }}
 
 with
 
