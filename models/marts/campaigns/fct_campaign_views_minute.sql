@@ -5,13 +5,13 @@
 -- view_log arrival clock, and rewritten when an on-time view lands later).
 -- Incremental (docs/incremental.md): the minutes of int_campaign_minutes_to_report are recomputed
 -- and their report folders rewritten (write_campaign_minute_reports).
--- live_priority: `pulse run` builds it and writes its reports third in a cycle (pulse/live/replay_order.py).
+-- live_priority: `pulse run` builds it and writes its reports first in a cycle (pulse/live/replay_order.py).
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='minute_timestamp',
     tags=['realtime'],
-    meta={'clock_source': 'view_log', 'live_priority': 3},
+    meta={'clock_source': 'view_log', 'live_priority': 1},
     post_hook=[
         "{{ campaign_report_export() }}",
         "{{ export_parquet() }}",

@@ -1,7 +1,7 @@
 -- Grain: one row (the whole history so far): the dashboard's headline figures. Reads the per-user
 -- and per-item totals, so it costs in the number of users and items, not of interactions.
--- live_priority: `pulse run` builds and exports it second in a cycle (pulse/live/replay_order.py).
-{{ config(tags=['realtime'], meta={'live_priority': 2}, post_hook="{{ export_parquet() }}") }}
+-- live_priority: `pulse run` builds and exports it third in a cycle (pulse/live/replay_order.py).
+{{ config(tags=['realtime'], meta={'live_priority': 3}, post_hook="{{ export_parquet() }}") }}
 
 with
 

@@ -5,11 +5,11 @@
 -- live loop by the watch_events arrival clock for as long as the topic has been quiet since the
 -- newest heartbeat arrived, so the last streams close when the source goes quiet. Consumers of
 -- finished streams take `not is_open`. A view: `is_open` follows every run's watermark.
--- live_priority: `pulse run` builds and exports it first in a cycle (pulse/live/replay_order.py).
+-- live_priority: `pulse run` builds and exports it second in a cycle (pulse/live/replay_order.py).
 {{ config(
     materialized='view',
     tags=['realtime'],
-    meta={'live_priority': 1},
+    meta={'live_priority': 2},
     post_hook="{{ export_parquet() }}",
 ) }}
 
