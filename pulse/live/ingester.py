@@ -104,9 +104,11 @@ class IngestThread(threading.Thread):
             while not self._stopping.is_set():
                 if self._flush_wanted.is_set():
                     self._flush_wanted.clear()
-                    # A stand-in landing class (tests) may not know the logs' ends: nothing caught up.
+                    # A stand-in landing class (tests) may not know the logs' ends, and a backlog is
+                    # not caught up within `catch_up_s`: nothing caught up, the clock falls back.
                     catch_up = getattr(ingester, "catch_up", None)
-                    caught_up = catch_up(self.catch_up_s) if catch_up else {}
+                    behind = any(p.lag for p in self.progress.values())
+                    caught_up = catch_up(self.catch_up_s) if catch_up and not behind else {}
                     ingester.flush()
                     self.caught_up = caught_up
                     buffered = 0

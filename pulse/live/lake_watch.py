@@ -116,12 +116,15 @@ class LakeWatch:
         return round(num_rows * (last - hi) / span), hi
 
 
-def arrived_through(data: NewData, through: datetime) -> int:
+def count_stamped_through(data: NewData, through: datetime) -> int:
     """Rows of the wholly new files stamped (Kafka timestamp) at or before `through`."""
     n = 0
     for f in data.files:
         if f.earliest_arrival is not None and f.earliest_arrival <= through:
-            stamps = pq.read_table(f.path, columns=[KAFKA_TIMESTAMP])[KAFKA_TIMESTAMP]
+            try:
+                stamps = pq.read_table(f.path, columns=[KAFKA_TIMESTAMP])[KAFKA_TIMESTAMP]
+            except (OSError, ValueError):
+                continue  # vanished or unreadable since the scan: not counted (bookkeeping only)
             n += pc.sum(pc.less_equal(stamps, pa.scalar(through, stamps.type))).as_py() or 0
     return n
 

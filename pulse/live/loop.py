@@ -28,7 +28,7 @@ from pulse.live.arrival_clock import SEND_MARGIN_S, ArrivalClock, utc_naive
 from pulse.live.compaction import LiveCompaction
 from pulse.live.dbt_cycle import RealtimeDbt
 from pulse.live.ingester import IngestThread
-from pulse.live.lake_watch import LakeWatch, NewData, arrived_through
+from pulse.live.lake_watch import LakeWatch, NewData, count_stamped_through
 from pulse.live.lookback import LandingLookback
 from pulse.live.status import LiveStatus, SourceStatus, log_line, render, write_status
 
@@ -143,7 +143,7 @@ class LiveLoop:
         through = self.clock.through.get(s.source)
         if through is None or data.earliest_arrival is None or data.earliest_arrival > through:
             return
-        behind = arrived_through(data, through)
+        behind = count_stamped_through(data, through)
         if behind:
             s.behind_clock += behind
             log.warning("%s: %d records landed stamped up to %.2f s before the arrival clock already passed; "

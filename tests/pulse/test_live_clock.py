@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from ingest.lake import write_rows
 from ingest.sources import get_source
 from pulse.live.arrival_clock import CLOCK_FILE, FETCH_MARGIN_S, SEND_MARGIN_S, ArrivalClock, utc_naive
-from pulse.live.lake_watch import LakeWatch, arrived_through
+from pulse.live.lake_watch import LakeWatch, count_stamped_through
 from pulse.live.lookback import LandingLookback
 
 T0 = 1_714_521_600.0  # 2024-05-01 00:00:00 UTC
@@ -103,13 +103,13 @@ def test_lake_watch_finds_records_stamped_behind_the_clock(settings):
     new = watch.scan()["interactions"]
     assert new.earliest_arrival == datetime(2024, 5, 1, 0, 1, 0)
     # The clock had passed 0:01:07: 8 + 3 records landed behind it; none behind 0:00:59.
-    assert arrived_through(new, datetime(2024, 5, 1, 0, 1, 7)) == 11
-    assert arrived_through(new, datetime(2024, 5, 1, 0, 0, 59)) == 0
+    assert count_stamped_through(new, datetime(2024, 5, 1, 0, 1, 7)) == 11
+    assert count_stamped_through(new, datetime(2024, 5, 1, 0, 0, 59)) == 0
     # A compacted file holds rows seen before: its timestamps say nothing about this cycle.
     _land(settings, 0, 29, stamped=datetime(2024, 5, 1, 0, 0, 0))
     again = watch.scan()["interactions"]
     assert again.rows == 10 and again.earliest_arrival is None
-    assert arrived_through(again, datetime(2024, 5, 1, 0, 1, 7)) == 0
+    assert count_stamped_through(again, datetime(2024, 5, 1, 0, 1, 7)) == 0
 
 
 def test_lookback_keeps_the_default_on_the_first_run_then_covers_every_new_file():
