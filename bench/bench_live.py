@@ -235,11 +235,11 @@ class CpuShare:
     def __init__(self, pids: dict[str, list[int]]):
         self.pids = pids
         self.started = time.monotonic()
-        self.before = {name: [cpu_seconds(p) for p in ps] for name, ps in pids.items()}
-        self.marks: list[tuple[float, dict[str, list[float | None]]]] = [(self.started, self.before)]
+        self.marks: list[tuple[float, dict[str, list[float | None]]]] = []
+        self.mark()
 
     def mark(self) -> None:
-        """Note each process's CPU seconds now (the run's minutes are compared in `by_minute`)."""
+        """Note each process's CPU seconds now (the first mark is the start; `by_minute` compares them)."""
         self.marks.append((time.monotonic(), {name: [cpu_seconds(p) for p in ps] for name, ps in self.pids.items()}))
 
     def by_minute(self) -> list[dict[str, float]]:
@@ -258,7 +258,7 @@ class CpuShare:
         wall = time.monotonic() - self.started
         cores = {}
         for name, ps in self.pids.items():
-            spent = [(cpu_seconds(p), b) for p, b in zip(ps, self.before[name], strict=True)]
+            spent = [(cpu_seconds(p), b) for p, b in zip(ps, self.marks[0][1][name], strict=True)]
             if all(a is not None and b is not None for a, b in spent):
                 cores[name] = sum(a - b for a, b in spent) / wall
         return cores

@@ -115,14 +115,11 @@ class RealtimeDbt:
         return out
 
     def live_priorities(self) -> dict[str, int]:
-        """`meta: {live_priority: N}` of the realtime models that have one (pulse/live/replay_order.py)."""
-        out = {}
-        for node in self.manifest.nodes.values():
-            if node.resource_type == "model" and node.name in self.models:
-                meta = {**(getattr(node, "meta", None) or {}), **(getattr(node.config, "meta", None) or {})}
-                if isinstance(meta.get("live_priority"), int):
-                    out[node.name] = meta["live_priority"]
-        return out
+        """Config `meta: {live_priority: N}` of the realtime models that have one (read as
+        run_bounds.sql reads `clock_source`; pulse/live/replay_order.py)."""
+        return {node.name: node.config.meta["live_priority"] for node in self.manifest.nodes.values()
+                if node.resource_type == "model" and node.name in self.models
+                and isinstance(node.config.meta.get("live_priority"), int)}
 
     def close(self) -> None:
         if self.compiled is not None:

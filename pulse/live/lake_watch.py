@@ -45,12 +45,15 @@ class NewData:
     newest_event: datetime | None = None  # max event time over the new files
     # Min `_ingested_at` over the new files: how far back the next dbt run must look for them.
     oldest_ingested: datetime | None = None
-    # Min Kafka timestamp over the wholly new files (compacted ones hold rows seen before).
-    earliest_arrival: datetime | None = None
 
     @property
     def rows(self) -> int:
         return sum(f.rows for f in self.files)
+
+    @property
+    def earliest_arrival(self) -> datetime | None:
+        """Min Kafka timestamp over the wholly new files (compacted ones hold rows seen before)."""
+        return min((f.earliest_arrival for f in self.files if f.earliest_arrival is not None), default=None)
 
 
 class LakeWatch:
@@ -90,8 +93,6 @@ class LakeWatch:
                 continue
             arrival = None if floor is not None else column_bound(path, meta, KAFKA_TIMESTAMP, "min")
             out.files.append(NewFile(path, rows, floor, arrival))
-            if arrival is not None and (out.earliest_arrival is None or arrival < out.earliest_arrival):
-                out.earliest_arrival = arrival
             newest = column_bound(path, meta, spec.partition_field, "max")
             if newest is not None and (out.newest_event is None or newest > out.newest_event):
                 out.newest_event = newest
