@@ -1,7 +1,7 @@
 """Drive the Kafka lander (`ingest.kafka.lander.KafkaIngester`) from a background thread.
 
 The thread owns the ingester (kafka-python consumers are not thread-safe): it keeps polling
-(every POLL_EVERY_S while caught up, without pause while behind), so consuming goes on while dbt
+(every POLL_EVERY_S, without pause through a backlog), so consuming goes on while dbt
 runs, and lands only when the loop asks, at the start of a cycle. Before landing it catches up
 with the ends the topics' logs have at that moment, so the loop knows up to when the broker's
 records are all in the lake (`caught_up`, for the arrival clock). The loop reads the latest lag
@@ -46,11 +46,21 @@ def progress_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str,
     return out
 
 
-# While caught up, the thread polls at most this often: what it polls waits in memory for the next
-# cycle anyway, and the flush catches up with the logs' ends first. Polling without pause fetched
-# as often as the broker answered (each fetch returning the few batches since the last), and the
-# embedded broker's fetches cost more with every batch a topic holds (docs/architecture.md).
-POLL_EVERY_S = 0.1
+# While caught up, the thread polls at most this often, without waiting: the poll takes what the
+# last fetch brought and sends the next. What it polls waits in memory for the next cycle anyway,
+# and the flush catches up with the logs' ends first. The embedded broker lists every batch a
+# partition holds to answer a fetch with new records (docs/architecture.md), so each fetch costs
+# more as the run goes on: fewer fetches, less of its growing load on the machine.
+POLL_EVERY_S = 0.5
+# A source is in a backlog when the records waiting for it are older than this: then the thread
+# polls without pause and the flush does not try to catch up. Not on a lag alone: a few records
+# always wait (those produced during the poll interval, and the embedded broker reads a partition's
+# end after its batches), and polling at once on them kept the broker fetching.
+BACKLOG_S = 2.0
+
+
+def in_backlog(progress: Mapping[str, SourceProgress]) -> bool:
+    return any(p.lag and p.behind_s > BACKLOG_S for p in progress.values())
 
 
 class IngestThread(threading.Thread):
@@ -107,8 +117,8 @@ class IngestThread(threading.Thread):
                     # A stand-in landing class (tests) may not know the logs' ends, and a backlog is
                     # not caught up within `catch_up_s`: nothing caught up, the clock falls back.
                     catch_up = getattr(ingester, "catch_up", None)
-                    behind = any(p.lag for p in self.progress.values())
-                    caught_up = catch_up(self.catch_up_s) if catch_up and not behind else {}
+                    backlog = in_backlog(self.progress)
+                    caught_up = catch_up(self.catch_up_s) if catch_up and not backlog else {}
                     ingester.flush()
                     self.caught_up = caught_up
                     buffered = 0
@@ -119,12 +129,14 @@ class IngestThread(threading.Thread):
                     self._flush_wanted.wait(self.poll_timeout_s)  # back-pressure until the next cycle
                     continue
                 polled_at = time.time()
-                progress = progress_by_source(ingester.poll_once(self.poll_timeout_s), self._topic_source)
+                backlog = in_backlog(self.progress)
+                progress = progress_by_source(ingester.poll_once(self.poll_timeout_s if backlog else 0.0),
+                                              self._topic_source)
                 for p in progress.values():
                     p.polled_at = polled_at
                 buffered = sum(p.buffered for p in progress.values())
                 self.progress = {**self.progress, **progress}
-                if all(p.lag == 0 for p in progress.values()):  # caught up: the next poll can wait
+                if not in_backlog(progress):  # the next poll can wait
                     self._flush_wanted.wait(max(0.0, polled_at + self.poll_every_s - time.time()))
             ingester.flush()
         except BaseException as exc:
