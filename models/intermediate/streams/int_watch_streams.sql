@@ -142,10 +142,16 @@ events as {% if is_incremental() %}{{ cte_materialized() }} {% endif %}(
         events.last_ingested_at
     from valid_events as events
     {%- if is_incremental() %}
-    inner join recompute_windows
-        on
+    -- A semi join, not an inner one (a heartbeat is in one window at most): DuckDB estimates its
+    -- rows by its left side, the inner join's estimate multiplied both (4.6M for 2k rows late in a
+    -- run), and the windows below size their partitioning by the estimate: 55 -> 35 ms a run.
+    where exists (
+        select 1
+        from recompute_windows
+        where
             events.session_id = recompute_windows.session_id
             and events.event_time >= recompute_windows.recompute_from
+    )
 
     union all
 
