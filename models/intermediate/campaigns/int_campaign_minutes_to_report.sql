@@ -3,8 +3,9 @@
 -- Event-time rule: a minute is closed once its end + `campaign_view_lateness_seconds` has passed
 -- on the view_log arrival clock: live, the clock up to which the loop has landed everything the
 -- broker held (bounds closed_through); in batch runs (no clock) every minute with data is closed.
--- A closed minute is (re)computed when it closes, and again whenever an on-time view of it lands later
--- (a correction: its on-time arrival makes it count, so the minute's report is rewritten).
+-- A closed minute is (re)computed when it closes, and again whenever the first copy of an on-time
+-- view of it lands later (a correction: its on-time arrival makes it count, so the minute's report
+-- is rewritten).
 -- A view, evaluated when the mart and its report hook run.
 with
 
@@ -34,11 +35,12 @@ where
 
 union
 
--- A late view landing changes no report (it never counts), only an on-time one does; a view's
--- first copy decides its lateness, and a copy arriving earlier than it is never later.
+-- A report counts each on-time view once, from its first copy to arrive: only a view whose first
+-- copy landed in this run changes it, not a duplicate landing after it, nor a late view (a copy
+-- that arrived earlier than the first one is never later).
 select deduplicated.minute_timestamp
 from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
 where
     deduplicated.minute_closed_at <= (select closing.closes_through from closing)
-    and {{ landed_this_run('deduplicated.last_ingested_at', for_model='fct_campaign_views_minute') }}
+    and {{ landed_this_run('deduplicated.landed_at', for_model='fct_campaign_views_minute') }}
     and not deduplicated.is_late
