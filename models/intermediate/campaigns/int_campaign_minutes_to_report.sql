@@ -36,8 +36,8 @@ where
 union
 
 -- A report counts each on-time view once, from its first copy to arrive: only a view whose first
--- copy landed in this run changes it, not a duplicate landing after it, nor a late view (a copy
--- that arrived earlier than the first one is never later).
+-- copy landed in this run changes it, not a duplicate landing after it, nor a late view. (A view
+-- never turns late: a copy that arrived before its first one takes its place, on time as well.)
 select deduplicated.minute_timestamp
 from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
 where
