@@ -20,13 +20,25 @@
 
 with
 
+to_report as {{ cte_materialized() }} (
+
+    select minute_timestamp from {{ ref('int_campaign_minutes_to_report') }}
+
+),
+
+-- The bound on the earliest minute to report makes DuckDB skip the views' older row groups (all
+-- of them in the many runs that report no minute); without it each run probed every view of the
+-- history. It reaches the scan only with to_report computed once (materialized): inlined, the bound
+-- was applied after the join.
 views as (
 
     select deduplicated.*
     from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
-    inner join {{ ref('int_campaign_minutes_to_report') }} as to_report
-        on deduplicated.minute_timestamp = to_report.minute_timestamp
-    where not deduplicated.is_late
+    inner join to_report on deduplicated.minute_timestamp = to_report.minute_timestamp
+    where
+        not deduplicated.is_late
+        {%- set earliest_to_report = '(select min(earliest.minute_timestamp) from to_report as earliest)' %}
+        and {{ event_time_from('deduplicated.minute_timestamp', earliest_to_report) }}
 
 ),
 
