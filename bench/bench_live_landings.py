@@ -7,7 +7,8 @@ that changes over the run. It copies the data dir a `bench_live.py` run left, cu
 the rows landed in the first `--start` seconds, builds the realtime models on that, then lands the
 later rows again `--step` seconds at a time, at the pace they landed (named by their Kafka offsets,
 as the ingester names files, so the loop's compaction merges them as it does live) and runs one
-cycle after each, with the loop's landing lookback (0: each cycle reads exactly the new rows) and
+cycle after each, with the loop's landing lookback (0: each cycle reads exactly the new rows), its
+arrival clock moved on to the end of each step's landings (less the send margin, as live) and
 compaction. Each setting runs in its own process on its own copy, A B B A; it prints the seconds per
 cycle of each run, the ratio, and the models' mean seconds per cycle in the first and last third,
 beside the seconds DuckDB takes to plan (parse, bind, optimize) each model's statements.
@@ -69,6 +70,24 @@ def cut_lake(data_dir: Path, start_s: float) -> tuple[datetime, list]:
     return first, later
 
 
+def advance_clock(clock_path: Path, through: datetime) -> None:
+    """Set the replayed sources' arrival clock to `through` (the live run's own time base, that of
+    the records' Kafka timestamps), as the loop moves it before each cycle. Left at the run's last
+    clock, every minute would count as closed from the first cycle on: the campaign report would
+    recompute the open minute each cycle, work the live loop never does."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from ingest.lake import write_table_atomic
+
+    clock = pq.read_table(clock_path)
+    replayed = pc.is_in(clock["source"], value_set=pa.array(SOURCES))
+    column = clock.schema.get_field_index("arrived_through")
+    values = pc.if_else(replayed, pa.scalar(through, pa.timestamp("us")), clock["arrived_through"])
+    write_table_atomic(clock.set_column(column, clock.schema.field(column), values), clock_path)
+
+
 def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: float) -> None:
     """One setting on one copy: the cycles' seconds and per-model timings as JSON."""
     import pyarrow as pa
@@ -78,13 +97,14 @@ def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: flo
     from bench.bench_live_cycle import set_lookback
     from ingest.config import load_settings
     from pulse.live import compiled_run
-    from pulse.live.arrival_clock import CLOCK_FILE, utc_naive
+    from pulse.live.arrival_clock import CLOCK_FILE, SEND_MARGIN_S, utc_naive
     from pulse.live.compaction import LiveCompaction
     from pulse.live.dbt_cycle import RealtimeDbt
 
     compiled_run.PARQUET_METADATA_CACHE = cache  # read when the replay connection opens
     first, later = cut_lake(data_dir, start_s)
     set_lookback(data_dir / "run" / CLOCK_FILE, 0)
+    advance_clock(data_dir / "run" / CLOCK_FILE, first + timedelta(seconds=start_s - SEND_MARGIN_S))
     dbt = RealtimeDbt(data_dir / "warehouse.duckdb")
     dbt.run(with_parents=True)  # through dbt, then recording its statements
     dbt.run()
@@ -108,6 +128,7 @@ def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: flo
                 part = part.set_column(column, part.schema.field(column), stamps)
                 pq.write_table(part, _offset_name(path, rng, part), compression="zstd")
                 rows += part.num_rows
+        advance_clock(data_dir / "run" / CLOCK_FILE, high.as_py() - timedelta(seconds=SEND_MARGIN_S))
         result = dbt.run()
         if result.path != "compiled" or result.failed:
             raise SystemExit(f"cycle not replayed cleanly: {result.path} {result.failed}")
