@@ -12,16 +12,22 @@ arrival clock moved on to the end of each step's landings (less the send margin,
 compaction. Each setting runs in its own process on its own copy, A B B A; it prints the seconds per
 cycle of each run, the ratio, and the models' mean seconds per cycle in the first and last third,
 beside the seconds DuckDB takes to plan (parse, bind, optimize) each model's statements.
+With `--baseline REV` the two settings are this checkout's code and git revision REV's (a worktree
+under the scratch dir), REV A A REV: one replay after another on this virtual machine varies by
+more than a change of 10-30 ms a cycle, alternating evens out a slower stretch.
 
     .venv/bin/python bench/bench_live.py --steps ''          # leaves its data dir under /tmp
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data
+    .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data --baseline HEAD~1
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -173,6 +179,15 @@ def _thirds(cycles: list[dict]) -> tuple[list[dict], list[dict]]:
     return cycles[:third], cycles[-third:]
 
 
+def baseline_checkout(rev: str, scratch: Path) -> str:
+    """A worktree of `rev` with this script copied in: its child replays that revision's models and
+    loop with this replay (the clock and landings as here). Returns the script to run."""
+    tree = scratch / "baseline"
+    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(tree), rev], check=True)
+    shutil.copy(__file__, tree / "bench" / Path(__file__).name)
+    return str(tree / "bench" / Path(__file__).name)
+
+
 def main() -> int:
     if len(sys.argv) == 7 and sys.argv[1] == "--child":
         child(Path(sys.argv[2]), sys.argv[3] == "on", float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
@@ -183,33 +198,54 @@ def main() -> int:
     ap.add_argument("--end", type=float, default=150.0, help="replay the landings up to this second")
     ap.add_argument("--step", type=float, default=1.5, help="seconds of landings per cycle")
     ap.add_argument("--runs", default="off,on,on,off", help="Parquet footer cache per run, in order")
+    ap.add_argument("--baseline", metavar="REV", help="compare this checkout's code with git revision REV's "
+                    "instead (footer cache on; REV, this, this, REV)")
     args = ap.parse_args()
     runs = args.runs.split(",")
     if not runs or any(r not in ("on", "off") for r in runs):
         ap.error(f"--runs {args.runs!r}: a comma-separated list of 'on' and 'off'")
     scratch = Path(tempfile.mkdtemp(prefix="bench-live-landings-"))
-    results: dict[str, list[list[dict]]] = {"off": [], "on": []}
-    for i, cache in enumerate(runs):
+    # (label, script, footer cache) per run, in order
+    settings = [(f"footer cache {cache}", __file__, cache) for cache in runs]
+    if args.baseline:
+        try:
+            base = baseline_checkout(args.baseline, scratch)
+        except (subprocess.CalledProcessError, OSError) as exc:
+            print(f"--baseline {args.baseline}: cannot check it out ({exc})")
+            return 2
+        settings = [(args.baseline, base, "on"), ("this checkout", __file__, "on"),
+                    ("this checkout", __file__, "on"), (args.baseline, base, "on")]
+    try:
+        return _compare(args, settings, scratch)
+    finally:
+        if args.baseline:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(scratch / "baseline")],
+                           check=False)
+
+
+def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
+    """Run each setting on its own copy, in order; print each run, the ratio and the models' timings."""
+    results: dict[str, list[list[dict]]] = {}
+    for i, (label, script, cache) in enumerate(settings):
         window = [str(args.start), str(args.end), str(args.step)]
-        cycles = run_on_copy(__file__, args.data_dir, scratch, i, [cache, *window],
+        cycles = run_on_copy(script, args.data_dir, scratch, i, [cache, *window],
                              ignore=("warehouse.duckdb*", "analyst.duckdb*", "exports", "reports"))
         if cycles is None:
             return 1
-        results[cache].append(cycles)
+        results.setdefault(label, []).append(cycles)
         early, late = _thirds(cycles)
-        print(f"footer cache {cache:>3}: {len(cycles)} cycles, mean {_mean_seconds(cycles):.3f} s;"
+        print(f"{label}: {len(cycles)} cycles, mean {_mean_seconds(cycles):.3f} s;"
               f" first third {_mean_seconds(early):.3f} s, last third {_mean_seconds(late):.3f} s", flush=True)
-    means = {k: statistics.mean(_mean_seconds(run) for run in v) for k, v in results.items() if v}
+    means = {k: statistics.mean(_mean_seconds(run) for run in v) for k, v in results.items()}
     if len(means) == 2:
-        print(f"on / off: {means['on'] / means['off']:.2f}x seconds per cycle")
-    for cache, run_list in results.items():
-        if not run_list:
-            continue
+        first, second = means
+        print(f"{second} / {first}: {means[second] / means[first]:.2f}x seconds per cycle")
+    for label, run_list in results.items():
         early, late = _thirds(run_list[-1])
         models = sorted({m for c in run_list[-1] for m in c["timings"]},
                         key=lambda m: -statistics.mean(c["timings"].get(m, 0.0) for c in late))
         planning = run_list[-1][-1].get("planning", {})
-        print(f"footer cache {cache}, mean seconds per cycle, first third -> last third "
+        print(f"{label}, mean seconds per cycle, first third -> last third "
               f"(and planning them after the last cycle: {sum(planning.values()):.3f} s in all):")
         for m in models[:10]:
             print(f"  {m:40s} {statistics.mean(c['timings'].get(m, 0.0) for c in early):.3f} -> "
