@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).parent / "dbt")
 FIRST = datetime(2024, 5, 1)
 CAMPAIGNS = 40
-MODELS = ["int_campaign_views_deduplicated", "int_campaign_minutes_to_report", "fct_campaign_views_minute"]
+MODELS = ["int_campaign_views_deduplicated", "int_campaign_minutes_to_report", "int_campaign_views_to_report",
+          "fct_campaign_views_minute"]
 
 
 def lake_views_sql(first_minute: datetime, minutes: int, per_minute: int, ingested_at: str) -> str:

@@ -69,15 +69,9 @@ minutes as (
 on_time_views as (
 
     select
-        deduplicated.minute_timestamp,
-        deduplicated.landed_at
-    from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
-    inner join to_report on deduplicated.minute_timestamp = to_report.minute_timestamp
-    where
-        not deduplicated.is_late
-        -- skips the older row groups of the views, as fct_campaign_views_minute does
-        {%- set earliest_to_report = '(select min(earliest.minute_timestamp) from to_report as earliest)' %}
-        and {{ event_time_from('deduplicated.minute_timestamp', earliest_to_report) }}
+        minute_timestamp,
+        landed_at
+    from {{ ref('int_campaign_views_to_report') }}
 
 )
 

@@ -1,11 +1,12 @@
 -- Grain: one row per campaign and minute (UTC, the minute of the views' end_timestamp), with
--- exactly the case's report schema. Only views that arrived on time count (late ones are in
--- fct_late_views); duplicates are removed upstream.
+-- exactly the case's report schema. Only views that arrived on time count, once each
+-- (int_campaign_views_to_report; late ones are in fct_late_views).
 -- Event-time rule: see int_campaign_minutes_to_report (a minute is reported once closed on the
 -- view_log arrival clock, and rewritten when an on-time view lands later).
 -- Incremental (docs/incremental.md): the minutes of int_campaign_minutes_to_report are recomputed
 -- and their report folders rewritten (write_campaign_minute_reports).
 -- live_priority: `pulse run` builds it and writes its reports first in a cycle (pulse/live/replay_order.py).
+-- depends_on: {{ ref('int_campaign_minutes_to_report') }} (its report hook rewrites those minutes' folders)
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -20,25 +21,9 @@
 
 with
 
-to_report as {{ cte_materialized() }} (
-
-    select minute_timestamp from {{ ref('int_campaign_minutes_to_report') }}
-
-),
-
--- The bound on the earliest minute to report makes DuckDB skip the views' older row groups (all
--- of them in the many runs that report no minute); without it each run probed every view of the
--- history. It reaches the scan only with to_report computed once (materialized): inlined, the bound
--- was applied after the join.
 views as (
 
-    select deduplicated.*
-    from {{ ref('int_campaign_views_deduplicated') }} as deduplicated
-    inner join to_report on deduplicated.minute_timestamp = to_report.minute_timestamp
-    where
-        not deduplicated.is_late
-        {%- set earliest_to_report = '(select min(earliest.minute_timestamp) from to_report as earliest)' %}
-        and {{ event_time_from('deduplicated.minute_timestamp', earliest_to_report) }}
+    select * from {{ ref('int_campaign_views_to_report') }}
 
 ),
 
