@@ -337,6 +337,7 @@ class CycleLog(threading.Thread):
         a, b = statistics.mean(first), statistics.mean(last)
         print(f"cycle cost, first minute {a:.3f} s ({len(first)} cycles) vs last minute {b:.3f} s "
               f"({len(last)} cycles): {b / a:.2f}x")
+        self.by_minute(rows, stages)
         # Where the growth is: each model's mean seconds per cycle, first minute vs last minute.
         early = [r["models"] for r in rows if r["at"] - t0 <= 60]
         late = [r["models"] for r in rows if t1 - r["at"] <= 60]
@@ -346,6 +347,22 @@ class CycleLog(threading.Thread):
             e, la = statistics.mean(r.get(m, 0.0) for r in early), statistics.mean(r.get(m, 0.0) for r in late)
             print(f"{m:<36}{e:>10.3f}{la:>10.3f}")
         self.compare_threads(rows)
+
+    @staticmethod
+    def by_minute(rows: list[dict], stages: list[str]) -> None:
+        """Each stage's mean seconds per cycle in each whole minute of the run: whether a cycle's cost
+        keeps growing or levels off once the state the models keep (the open minute, the open
+        streams, the unsettled minutes) has filled."""
+        t0 = rows[0]["at"]
+        minutes: dict[int, list[dict]] = {}
+        for r in rows:
+            minutes.setdefault(int((r["at"] - t0) // 60), []).append(r)
+        whole = [m for m in sorted(minutes) if (m + 1) * 60 <= rows[-1]["at"] - t0]
+        print(f"\nmean seconds per cycle by minute of the run\n{'stage':<10}"
+              + "".join(f"{f'min {m + 1}':>8}" for m in whole))
+        for k in [*stages, "seconds"]:
+            print(f"{'cycle' if k == 'seconds' else k:<10}"
+                  + "".join(f"{statistics.mean(r[k] for r in minutes[m]):>8.3f}" for m in whole))
 
     @staticmethod
     def compare_threads(rows: list[dict]) -> None:
