@@ -10,8 +10,9 @@ as the ingester names files, so the loop's compaction merges them as it does liv
 cycle after each, with the loop's landing lookback (0: each cycle reads exactly the new rows), its
 arrival clock moved on to the end of each step's landings (less the send margin, as live) and
 compaction. Each setting runs in its own process on its own copy, A B B A; it prints the seconds per
-cycle of each run, the ratio, and the models' mean seconds per cycle in the first and last third,
-beside the seconds DuckDB takes to plan (parse, bind, optimize) each model's statements.
+cycle of each run (also by minute of landings replayed), the ratio, and the models' mean seconds
+per cycle in the first and last third, beside the seconds DuckDB takes to plan (parse, bind,
+optimize) each model's statements.
 With `--baseline REV` the two settings are this checkout's code and git revision REV's (a worktree
 under the scratch dir), REV A A REV: one replay after another on this virtual machine varies by
 more than a change of 10-30 ms a cycle, alternating evens out a slower stretch.
@@ -174,6 +175,13 @@ def _mean_seconds(cycles: list[dict]) -> float:
     return statistics.mean(c["seconds"] for c in cycles)
 
 
+def _by_minute(cycles: list[dict], step_s: float) -> str:
+    """Mean seconds per cycle in each whole minute of replayed landings: does the cost level off?"""
+    per_minute = max(1, round(60 / step_s))
+    whole = len(cycles) // per_minute
+    return " ".join(f"{_mean_seconds(cycles[i * per_minute:(i + 1) * per_minute]):.3f}" for i in range(whole))
+
+
 def _thirds(cycles: list[dict]) -> tuple[list[dict], list[dict]]:
     third = max(1, len(cycles) // 3)
     return cycles[:third], cycles[-third:]
@@ -235,7 +243,8 @@ def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
         results.setdefault(label, []).append(cycles)
         early, late = _thirds(cycles)
         print(f"{label}: {len(cycles)} cycles, mean {_mean_seconds(cycles):.3f} s;"
-              f" first third {_mean_seconds(early):.3f} s, last third {_mean_seconds(late):.3f} s", flush=True)
+              f" first third {_mean_seconds(early):.3f} s, last third {_mean_seconds(late):.3f} s;"
+              f" by minute of landings: {_by_minute(cycles, args.step)}", flush=True)
     means = {k: statistics.mean(_mean_seconds(run) for run in v) for k, v in results.items()}
     if len(means) == 2:
         first, second = means
