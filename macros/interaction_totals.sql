@@ -20,7 +20,8 @@
     run is summed from all its minutes. Summing the stored minutes again instead of adding the new
     lake rows to the stored totals keeps them exact when the ingester re-lands (replays) a range:
     the same rows land again with a newer `_ingested_at`, which an additive total would count
-    twice; a rewritten minute replaces its count. -#}
+    twice; a rewritten minute replaces its count. The changed keys go through few_keys, so the
+    settled rows are probed with them instead of hashed whole each run. -#}
 {% macro interaction_minute_counts(key) -%}
 with
 
@@ -161,8 +162,11 @@ with
 {% if is_incremental() %}
 changed_keys as (
 
+    {%- set landed_keys %}
     select distinct {{ key }} from {{ minute_counts }}
     where {{ landed_this_run('last_ingested_at') }}
+    {%- endset %}
+    {{ few_keys(landed_keys, key) }}
 
 ),
 
