@@ -47,6 +47,7 @@ from ingest.kafka.epochs import (
     record_reset,
     topic_id_of,
 )
+from ingest.kafka.fetch_ends import FetchEnds
 from ingest.kafka.names import file_stem, resume_points
 from ingest.kafka.records import Chunk, lean
 from ingest.lake import (
@@ -63,7 +64,8 @@ from ingest.sources.base import KAFKA_TIMESTAMP_TYPES, SourceSpec
 log = logging.getLogger("pulse.ingest.kafka")
 
 # Consumer settings: big fetches (per-record overhead dominates), no auto-commit (the lake holds
-# the offsets), no silent offset reset (a reset is detected and handled here), no topic creation.
+# the offsets), no silent offset reset (a reset is detected and handled here), no topic creation,
+# every fetched partition's log end in every fetch response (ingest/kafka/fetch_ends.py).
 CONSUMER_TUNING: dict[str, Any] = {
     "enable_auto_commit": False,
     "auto_offset_reset": "none",
@@ -72,6 +74,7 @@ CONSUMER_TUNING: dict[str, Any] = {
     "fetch_max_bytes": 64 * 1024 * 1024,
     "max_partition_fetch_bytes": 8 * 1024 * 1024,
     "fetch_max_wait_ms": 200,
+    "enable_incremental_fetch_sessions": False,
     "request_timeout_ms": 10_000,
     "reconnect_backoff_max_ms": 5_000,
     "metrics_enabled": False,
@@ -222,6 +225,7 @@ class KafkaIngester:
             config = {**config, **GROUP_TUNING, "group_id": group}
         self.consumer = kafka_client.consumer(settings, **config)
         lean(self.consumer)  # poll() returns record batches as columns (ingest/kafka/records.py)
+        self.fetch_ends = FetchEnds(self.consumer)
         if group:
             self.consumer.subscribe(topics=list(self.specs), listener=_Rebalance(self))
 
@@ -341,26 +345,27 @@ class KafkaIngester:
         got there within `timeout_s`, the wall time the ends were asked for: every record the broker
         held then has been consumed (and lands with the next flush).
 
-        The ends come from ListOffsets (latest). Tansu answers it with the last record batch's base
-        offset + 1, not the log end, which still works here: a fetch hands over whole batches, so a
-        position past that base has the whole batch. Manual assignment only (a group member owns
-        part of a topic): {} in group mode, and when the broker does not answer.
+        The ends are the high watermarks of the consumer's own fetches sent from now on
+        (ingest/kafka/fetch_ends.py), not a ListOffsets request: one request fewer per flush, and
+        on the embedded broker (Tansu) ListOffsets lists every record batch a partition holds, so
+        it cost more with every minute of a run (docs/live.md, run 38). Manual assignment only (a
+        group member owns part of a topic): {} in group mode, and when the broker does not answer.
         """
         if self.group:
             return {}
         self._refresh_assignment()  # topics created since the last look (at most every REFRESH_EVERY_S)
         if not self.parts:
             return {}
-        asked = time.time()
-        try:
-            ends = self.consumer.end_offsets(list(self.parts), timeout_ms=int(timeout_s * 1000))
-        except KafkaError as exc:
-            log.debug("end offsets unavailable: %s", exc)
-            return {}
-        deadline = time.monotonic() + timeout_s
+        asked, since = time.time(), time.monotonic()
+        deadline = since + timeout_s
 
         def behind() -> set[str]:
-            return {part.spec.name for tp, part in self.parts.items() if part.position < ends.get(tp, 0)}
+            late = set()
+            for tp, part in self.parts.items():
+                end = self.fetch_ends.end_since(tp, since)
+                if end is None or part.position < end:
+                    late.add(part.spec.name)
+            return late
 
         late = behind()
         while late and time.monotonic() < deadline:

@@ -126,8 +126,9 @@ def test_bad_messages_are_quarantined_with_reasons_and_audit_reconciles(topic_se
 
 
 def test_catch_up_consumes_every_batch_the_broker_held_when_asked(topic_settings):
-    """The live loop's flush: consume up to the logs' ends (ListOffsets, which Tansu answers with the
-    last batch's base offset + 1), then land; the source is through the time the ends were asked."""
+    """The live loop's flush: consume up to the logs' ends (the high watermarks of the consumer's own
+    fetches sent after the ask, ingest/kafka/fetch_ends.py), then land; the source is through the
+    time the ends were asked."""
     settings, topic = topic_settings
     make_topic(settings.bootstrap, topic, 3)
     produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(3000)], 3)
