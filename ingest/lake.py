@@ -82,19 +82,58 @@ def _replace_atomic(path: Path, write: Callable[[Path], object]) -> Path:
 
 
 def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None:
-    """Give every source and its quarantine a typed, zero-row file (idempotent)."""
+    """Give every source and its quarantine a typed, zero-row file carrying its current schema, and
+    bring the files an older pulse landed to that schema first (idempotent)."""
     for spec in specs:
         for root, schema in (
             (source_dir(settings, spec.name), spec.schema),
             (quarantine_dir(settings, spec.name), QUARANTINE_SCHEMA),
         ):
             path = partition_dir(root, PLACEHOLDER_DAY) / PLACEHOLDER_NAME
-            if not path.exists():
-                write_table_atomic(schema.empty_table(), path)
             summary = root / SUMMARY_NAME
-            if not summary.exists():
+            current = _columns(path) == _columns_of(schema)
+            if not current:  # a new lake, or this pulse added columns to the source
+                conform_files(root, schema)
+                write_table_atomic(schema.empty_table(), path)
+            if not current or not summary.exists():
                 with_day = schema.append(pa.field("date", pa.date32()))
                 _replace_atomic(summary, lambda tmp, s=with_day: pq.write_metadata(s, tmp))
+
+
+def conform_files(root: Path, schema: pa.Schema) -> int:
+    """Rewrite each Parquet file under `root` that lacks a column of `schema` with that column
+    added as nulls (every other column and the footer's metadata kept); returns how many.
+
+    Models read a source's files as one glob without `union_by_name` (binding it reads one
+    schema, not every file's, docs/architecture.md), so every file must hold every column; the
+    files landed before a column existed (e.g. the Kafka record timestamp) then read it as null."""
+    rewritten = 0
+    for path in sorted(root.glob("*/*.parquet")):
+        try:
+            names = set(pq.read_schema(path).names)
+        except (OSError, pa.ArrowInvalid) as exc:
+            raise ValueError(f"{path}: not a readable Parquet file, cannot bring it to the source's "
+                             f"schema ({exc})") from None
+        missing = [f for f in schema if f.name not in names]
+        if not missing:
+            continue
+        table = pq.ParquetFile(path).read()  # the file alone: no hive column from the path
+        for f in missing:
+            table = table.append_column(f, pa.nulls(table.num_rows, f.type))
+        write_table_atomic(table, path)
+        rewritten += 1
+    return rewritten
+
+
+def _columns(path: Path) -> list[tuple[str, pa.DataType]] | None:
+    try:
+        return _columns_of(pq.read_schema(path))
+    except (OSError, pa.ArrowInvalid):
+        return None
+
+
+def _columns_of(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
+    return [(f.name, f.type) for f in schema]
 
 
 def ensure_data_dirs(settings: Settings) -> None:

@@ -20,7 +20,7 @@ from ingest.validate import int_range_error
 # Columns every landed row carries. Kafka rows fill _topic/_partition/_offset and the record's own
 # timestamp and its type (the record's arrival: docs/incremental.md), file rows fill _file/_row;
 # the others stay null so one glob reads both. Files landed before the Kafka timestamp columns
-# existed read them as null (every source is read with union_by_name).
+# existed get them as nulls (ingest.lake.conform_files: every file of a source has its columns).
 LAKE_FIELDS: tuple[pa.Field, ...] = (
     pa.field("_source", pa.string()),
     pa.field("_ingested_at", pa.timestamp("us")),
