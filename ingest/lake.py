@@ -81,9 +81,11 @@ def _replace_atomic(path: Path, write: Callable[[Path], object]) -> Path:
     return path
 
 
-def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None:
+def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> dict[Path, int]:
     """Give every source and its quarantine a typed, zero-row file carrying its current schema, and
-    bring the files an older pulse landed to that schema first (idempotent)."""
+    bring the files an older pulse landed to that schema first (idempotent). Returns the folders
+    whose files it rewrote, with how many."""
+    upgraded: dict[Path, int] = {}
     for spec in specs:
         for root, schema in (
             (source_dir(settings, spec.name), spec.schema),
@@ -93,11 +95,21 @@ def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> None
             summary = root / SUMMARY_NAME
             current = _columns(path) == _columns_of(schema)
             if not current:  # a new lake, or this pulse added columns to the source
-                conform_files(root, schema)
+                if rewritten := conform_files(root, schema):
+                    upgraded[root] = rewritten
                 write_table_atomic(schema.empty_table(), path)
             if not current or not summary.exists():
                 with_day = schema.append(pa.field("date", pa.date32()))
                 _replace_atomic(summary, lambda tmp, s=with_day: pq.write_metadata(s, tmp))
+    return upgraded
+
+
+def upgrade_note(upgraded: dict[Path, int]) -> str | None:
+    """One line saying which lake folders were brought to their source's schema, or None."""
+    if not upgraded:
+        return None
+    folders = ", ".join(f"{root} ({n} file{'s' if n != 1 else ''})" for root, n in sorted(upgraded.items()))
+    return f"lake: files landed by an older pulse given the columns their source has since gained, as nulls: {folders}"
 
 
 def conform_files(root: Path, schema: pa.Schema) -> int:
@@ -109,8 +121,12 @@ def conform_files(root: Path, schema: pa.Schema) -> int:
     files landed before a column existed (e.g. the Kafka record timestamp) then read it as null."""
     rewritten = 0
     for path in sorted(root.glob("*/*.parquet")):
+        if path.name == PLACEHOLDER_NAME:
+            continue  # written anew with the schema (ensure_placeholders)
         try:
             names = set(pq.read_schema(path).names)
+        except FileNotFoundError:
+            continue  # merged away by a compaction meanwhile: its rows are in a file of this glob
         except (OSError, pa.ArrowInvalid) as exc:
             raise ValueError(f"{path}: not a readable Parquet file, cannot bring it to the source's "
                              f"schema ({exc})") from None
@@ -136,13 +152,14 @@ def _columns_of(schema: pa.Schema) -> list[tuple[str, pa.DataType]]:
     return [(f.name, f.type) for f in schema]
 
 
-def ensure_data_dirs(settings: Settings) -> None:
-    """Create the data folders and every registered source's placeholder files (idempotent)."""
+def ensure_data_dirs(settings: Settings) -> dict[Path, int]:
+    """Create the data folders and every registered source's placeholder files (idempotent);
+    returns the lake folders whose files were brought to their source's schema (ensure_placeholders)."""
     from ingest.sources import SOURCES  # late import: sources import nothing from here, keep it that way
 
     for folder in (settings.data_dir, settings.exports_dir, settings.reports_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    ensure_placeholders(settings, SOURCES.values())
+    return ensure_placeholders(settings, SOURCES.values())
 
 
 def days_of(table: pa.Table, day_field: str | None, default: date = PLACEHOLDER_DAY) -> Iterator[tuple[date, pa.Table]]:

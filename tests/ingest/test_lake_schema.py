@@ -17,6 +17,7 @@ from ingest.lake import (
     SUMMARY_NAME,
     ensure_data_dirs,
     partition_dir,
+    upgrade_note,
     write_table_atomic,
 )
 from ingest.sources import SOURCES
@@ -63,8 +64,10 @@ def test_an_older_lake_is_brought_to_the_current_schema(settings):
     with pytest.raises(duckdb.Error):  # the glob binds the old placeholder's columns: no _kafka_timestamp
         read_like_dbt(settings)
 
-    ensure_data_dirs(settings)
+    upgraded = ensure_data_dirs(settings)
 
+    assert upgraded == {root: 1}  # the legacy file
+    assert f"{root} (1 file)" in upgrade_note(upgraded)
     assert read_like_dbt(settings) == [
         (0, "u0", None, None), (1, "u1", None, None), (2, "u2", None, None),
         (3, "u0", datetime(2024, 5, 1, 10, 0, 0), "CreateTime"),
@@ -79,7 +82,7 @@ def test_an_older_lake_is_brought_to_the_current_schema(settings):
 
     # Idempotent: with the placeholder current, nothing is read or rewritten again.
     stamps = {p: p.stat().st_mtime_ns for p in root.rglob("*.parquet")}
-    ensure_data_dirs(settings)
+    assert ensure_data_dirs(settings) == {}
     assert {p: p.stat().st_mtime_ns for p in root.rglob("*.parquet")} == stamps
 
 
