@@ -7,16 +7,14 @@ exist before any model reads `read_parquet()` over the lake (which fails on an e
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from ingest.config import load_settings
-from ingest.lake import ensure_data_dirs, upgrade_note
+from ingest.lake import ensure_data_dirs
 
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
-        if note := upgrade_note(ensure_data_dirs(load_settings())):
-            print(note, file=sys.stderr)
+        ensure_data_dirs(load_settings())

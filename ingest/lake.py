@@ -10,6 +10,7 @@ Files are written to a hidden temporary name in the same folder and renamed into
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -83,8 +84,9 @@ def _replace_atomic(path: Path, write: Callable[[Path], object]) -> Path:
 
 def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> dict[Path, int]:
     """Give every source and its quarantine a typed, zero-row file carrying its current schema, and
-    bring the files an older pulse landed to that schema first (idempotent). Returns the folders
-    whose files it rewrote, with how many."""
+    bring the files an older pulse landed to that schema first (idempotent). Every caller (dbt's
+    plugin, file and Kafka ingestion, `pulse run`) may be the one that meets an older lake, so it
+    says itself, on stderr, what it rewrote; returns the folders whose files it rewrote, with how many."""
     upgraded: dict[Path, int] = {}
     for spec in specs:
         for root, schema in (
@@ -101,6 +103,8 @@ def ensure_placeholders(settings: Settings, specs: Iterable[SourceSpec]) -> dict
             if not current or not summary.exists():
                 with_day = schema.append(pa.field("date", pa.date32()))
                 _replace_atomic(summary, lambda tmp, s=with_day: pq.write_metadata(s, tmp))
+    if note := upgrade_note(upgraded):
+        print(note, file=sys.stderr)
     return upgraded
 
 

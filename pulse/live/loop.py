@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.live import Live
 
 from ingest.config import Settings
-from ingest.lake import ensure_data_dirs, upgrade_note
+from ingest.lake import ensure_data_dirs
 from ingest.sources import SOURCES, TOPIC_SOURCES
 from pulse.live.analyst import AnalystDb
 from pulse.live.arrival_clock import SEND_MARGIN_S, ArrivalClock, utc_naive
@@ -90,8 +90,7 @@ class LiveLoop:
         self.stop_event.set()
 
     def run(self) -> int:
-        if note := upgrade_note(ensure_data_dirs(self.settings)):
-            self.console.print(note, highlight=False, soft_wrap=True)
+        ensure_data_dirs(self.settings)
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, self.request_stop)

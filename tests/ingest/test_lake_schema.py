@@ -73,9 +73,9 @@ def test_an_older_lake_is_brought_to_the_current_schema(settings):
         (3, "u0", datetime(2024, 5, 1, 10, 0, 0), "CreateTime"),
         (4, "u1", datetime(2024, 5, 1, 10, 0, 1), "CreateTime"),
     ]
-    upgraded = pq.ParquetFile(legacy)
-    assert set(upgraded.schema_arrow.names) == set(SPEC.schema.names)
-    assert upgraded.schema_arrow.metadata[b"pulse.kept"] == b"yes"  # the footer's metadata is kept
+    conformed = pq.ParquetFile(legacy)
+    assert set(conformed.schema_arrow.names) == set(SPEC.schema.names)
+    assert conformed.schema_arrow.metadata[b"pulse.kept"] == b"yes"  # the footer's metadata is kept
     placeholder = partition_dir(root, PLACEHOLDER_DAY) / PLACEHOLDER_NAME
     assert pq.read_schema(placeholder).names == SPEC.schema.names
     assert "_kafka_timestamp" in pq.read_schema(root / SUMMARY_NAME).names  # Spark's summary too
