@@ -50,6 +50,7 @@ sys.path.insert(0, str(REPO))
 from ingest.config import load_settings  # noqa: E402
 from pulse import broker  # noqa: E402
 from pulse.commands.run import thread_counts  # noqa: E402
+from pulse.serve.export_reader import parquet_source  # noqa: E402
 
 SPLIT = {"interactions": 0.5, "watch_events": 0.25, "view_log": 0.25}
 MINUTE_EXPORT = "fct_campaign_views_minute"
@@ -96,11 +97,11 @@ class Sampler(threading.Thread):
         self._con = duckdb.connect()
 
     def q(self, name: str, sql: str) -> list[tuple] | None:
-        path = self.exports / f"{name}.parquet"
-        if not path.exists():
+        source = parquet_source(self.exports, name)  # one file, or an hourly export's folder
+        if source is None:
             return None
         try:
-            return self._con.execute(sql.replace("{t}", f"read_parquet('{path}')")).fetchall()
+            return self._con.execute(sql.replace("{t}", source)).fetchall()
         except duckdb.Error:
             return None
 

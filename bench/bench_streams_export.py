@@ -1,11 +1,14 @@
 """What `fct_streams`' export costs a live cycle as the streams of a long run pile up (not a test).
 
-The live loop exports every stream of the history each cycle (the mart's `export_parquet()`
-post-hook: one COPY of the whole view), so its cost follows the number of streams, not the new
-heartbeats: ~1.3k streams a minute at 5,000 events/s, 1.9M a day. This reads the streams of a
-`bench_live.py` run's warehouse, copies them into an in-memory table `--sizes` times over (stream
-ids made unique), and times the export's COPY of each size, alternating sizes round by round, on
-one DuckDB thread as in the loop; it prints the median seconds and the ratio to the first size.
+At ~1.3k streams a minute at 5,000 events/s (1.9M a day), one COPY of every stream each cycle (the
+export before it was hourly) grows with the history; the hourly export (pulse/live/hourly_export.py)
+rewrites only the hours from the earliest stream that changed or was open at the last export. This
+reads the streams of a `bench_live.py` run's warehouse and copies them into an in-memory table of
+each of `--sizes` streams, each copy moved on by the run's span (stream ids made unique), so the
+history covers more hours as it grows. For each size, alternating sizes round by round, on one
+DuckDB thread as in the loop, it times (a) the COPY of the whole table and (b) one cycle of the
+hourly export after the newest minute's streams landed again and the newest minute's streams are
+open; it prints the medians and each one's ratio to the first size.
 
     .venv/bin/python bench/bench_live.py --steps ''          # leaves its data dir under /tmp
     .venv/bin/python bench/bench_streams_export.py /tmp/pulse-bench-live-XXXX/data
@@ -19,6 +22,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from pulse.live.hourly_export import HourlyExport, HourlySpec  # noqa: E402
+
+MOVED = ("start_time", "first_event_time", "last_event_time", "last_ingested_at")
 
 
 def main() -> int:
@@ -42,30 +52,47 @@ def main() -> int:
     except duckdb.Error as exc:
         print(f"bench_streams_export: {warehouse}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
-    own = con.execute("select count(*) from streams").fetchall()[0][0]
+    own, span = con.execute("select count(*), max(last_event_time) - min(start_time) from streams").fetchall()[0]
     if not own:
         print("bench_streams_export: the run left no streams", file=sys.stderr)
         return 2
     sizes = [int(s) or own for s in args.sizes.split(",")]
+    moved = ", ".join(f"{c} + copy.i * interval '{int(span.total_seconds()) + 1} seconds' as {c}" for c in MOVED)
     for n in sizes:
         con.execute(f"""create table streams_{n} as
-                        select * replace (stream_id || '-' || copy.i as stream_id)
+                        select * replace (stream_id || '-' || copy.i as stream_id, {moved})
                         from streams, range({-(-n // own)}) as copy(i)
+                        order by copy.i
                         limit {n}""")
-    seconds: dict[int, list[float]] = {n: [] for n in sizes}
+    whole: dict[int, list[float]] = {n: [] for n in sizes}
+    hourly: dict[int, list[float]] = {n: [] for n in sizes}
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(tmp) / "fct_streams.parquet"
+        exports = {n: HourlyExport(HourlySpec(relation=f"streams_{n}", folder=Path(tmp) / f"hourly_{n}",
+                                              column="start_time", landed="last_ingested_at", open="is_open"))
+                   for n in sizes}
+        for n in sizes:
+            con.execute(f"update streams_{n} set is_open = false")
+            exports[n].write(con)  # the first write has every hour (not timed)
         for _ in range(args.rounds):
-            for n in sizes:  # the statement export_parquet() writes
-                t0 = time.perf_counter()
-                con.execute(f"copy (select * from streams_{n}) to '{target}' "
+            for n in sizes:
+                t0 = time.perf_counter()  # (a) the statement export_parquet() wrote each cycle
+                con.execute(f"copy (select * from streams_{n}) to '{tmp}/whole.parquet' "
                             "(format parquet, compression zstd, use_tmp_file true)")
-                seconds[n].append(time.perf_counter() - t0)
-    base = statistics.median(seconds[sizes[0]])
-    print(f"fct_streams export, one DuckDB thread, median of {args.rounds} (the run's own: {own:,} streams)")
+                whole[n].append(time.perf_counter() - t0)
+                # (b) a cycle: the newest minute's streams landed again and are open
+                con.execute(f"""update streams_{n} set last_ingested_at = last_ingested_at + interval 1 hour,
+                                is_open = true
+                                where last_event_time >= (select max(last_event_time) from streams_{n})
+                                      - interval 1 minute""")
+                t0 = time.perf_counter()
+                exports[n].write(con)
+                hourly[n].append(time.perf_counter() - t0)
+    print(f"fct_streams export per cycle, one DuckDB thread, median of {args.rounds} "
+          f"(the run's own: {own:,} streams over {span})")
+    base_whole, base_hourly = statistics.median(whole[sizes[0]]), statistics.median(hourly[sizes[0]])
     for n in sizes:
-        s = statistics.median(seconds[n])
-        print(f"  {n:>10,} streams  {s:.4f} s  {s / base:5.1f}x")
+        w, h = statistics.median(whole[n]), statistics.median(hourly[n])
+        print(f"  {n:>10,} streams  whole {w:.4f} s {w / base_whole:5.1f}x   hourly {h:.4f} s {h / base_hourly:5.1f}x")
     return 0
 
 

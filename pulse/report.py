@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 from rich.console import Console
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from ingest.config import Settings
 from pulse.dbt import DbtError, dbt_args, project_fingerprint
+from pulse.serve.export_reader import parquet_source
 
 # case -> (analysis file, title). Each analysis returns the rows to print, in order.
 REPORTS: dict[str, tuple[str, str]] = {
@@ -81,20 +81,14 @@ def _marts_connection(settings: Settings, sql: str, case: str) -> duckdb.DuckDBP
     con = duckdb.connect()
     con.execute(f'attach \':memory:\' as "{catalog}"')
     for schema, relation in sorted(set(re.findall(rf'"{re.escape(catalog)}"\."(\w+)"\."(\w+)"', sql))):
-        export = _export_path(settings, relation)
+        export = parquet_source(settings.exports_dir, relation)
         if export is None:
             con.close()
             raise RuntimeError(f"the warehouse is in use (pulse run or dbt) and {relation} has no export in "
                                f"{settings.exports_dir}: `pulse report {case}` answers once that run ends")
         con.execute(f'create schema if not exists "{catalog}"."{schema}"')
-        con.execute(f'create view "{catalog}"."{schema}"."{relation}" as select * from '
-                    f"read_parquet('{str(export).replace(chr(39), chr(39) * 2)}')")
+        con.execute(f'create view "{catalog}"."{schema}"."{relation}" as select * from {export}')
     return con
-
-
-def _export_path(settings: Settings, relation: str) -> Path | None:
-    path = settings.exports_dir / f"{relation}.parquet"
-    return path if path.exists() else None
 
 
 # The analyses say "none yet (reason)" themselves; this covers a value or a report they left empty.

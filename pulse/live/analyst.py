@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.config import Settings
+from pulse.serve.export_reader import parquet_source
 
 ANALYST_DB = "analyst.duckdb"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -33,9 +34,10 @@ def view_sources(settings: Settings) -> dict[str, str]:
     out: dict[str, str] = {}
     exports = settings.exports_dir.resolve()
     if exports.is_dir():
-        for path in sorted(exports.glob("*.parquet")):
-            if _IDENT.match(path.stem):
-                out[path.stem] = f"read_parquet('{_quote(str(path))}')"
+        names = {p.stem for p in exports.glob("*.parquet")} | {p.name for p in exports.iterdir() if p.is_dir()}
+        for name in sorted(n for n in names if _IDENT.match(n)):
+            if source := parquet_source(exports, name):  # one file, or an hourly export's folder
+                out[name] = source
     reports = settings.reports_dir.resolve()
     if reports.is_dir():
         for folder in sorted(p for p in reports.iterdir() if p.is_dir() and _IDENT.match(p.name)):

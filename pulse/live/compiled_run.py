@@ -8,6 +8,9 @@ record. dbt itself costs about 0.15 s per model to render, compile and introspec
 are what the new data costs. So the loop runs dbt once with a recorder on dbt-duckdb's cursor and
 from then on executes the recorded statements on one persistent connection, in the recorded order
 (a valid order: dbt starts a model only after its parents are done), in one transaction per cycle.
+An hourly export's COPY (every hour of a mart) is the one statement not replayed as recorded: its
+HourlyExport writes only the hours that may have changed since its last write
+(pulse/live/hourly_export.py).
 The models stay the one place the logic lives: the project changing (a file of models/, macros/,
 dbt_project.yml, profiles.yml) means recording again, and a replay that fails is rolled back and
 the next cycle runs dbt (and records) again.
@@ -33,6 +36,8 @@ from pathlib import Path
 
 import duckdb
 
+from pulse.live.hourly_export import HourlyExport, HourlySpec
+
 _COMMENT = re.compile(r"^\s*/\*(.*?)\*/\s*", re.S)
 _TRANSACTION = {"begin", "commit", "rollback"}
 _INTROSPECTION = ("select", "describe", "with", "show", "pragma")
@@ -46,6 +51,7 @@ class Statement:
     sql: str
     bindings: tuple | None = None
     temp_table: str | None = None  # the temp table it creates, dropped at the end of a cycle
+    hourly: HourlySpec | None = None  # an hourly export: written by HourlyExport, not replayed as recorded
 
 
 @dataclass
@@ -135,6 +141,7 @@ class CompiledRun:
         self.statements = statements
         self.fingerprint = fingerprint
         self.temp_tables = [s.temp_table for s in statements if s.temp_table]
+        self.hourly = {i: HourlyExport(s.hourly) for i, s in enumerate(statements) if s.hourly}
         self._con: duckdb.DuckDBPyConnection | None = None
         self._threads: int | None = None
 
@@ -156,10 +163,13 @@ class CompiledRun:
         node = "hooks"
         con.begin()
         try:
-            for statement in self.statements:
+            for i, statement in enumerate(self.statements):
                 node = statement.node
                 t0 = time.perf_counter()
-                con.execute(statement.sql, statement.bindings).fetchall()
+                if i in self.hourly:
+                    self.hourly[i].write(con)
+                else:
+                    con.execute(statement.sql, statement.bindings).fetchall()
                 spent = time.perf_counter() - t0
                 out.timings[statement.node] = out.timings.get(statement.node, 0.0) + spent
                 if statement.kind == "export":
@@ -173,7 +183,7 @@ class CompiledRun:
             con.commit()  # DuckDB checkpoints here once its write-ahead log passes checkpoint_threshold
             out.timings["commit"] = time.perf_counter() - t0
             out.model_seconds += out.timings["commit"]
-        except (duckdb.Error, RuntimeError) as exc:
+        except (duckdb.Error, RuntimeError, OSError) as exc:
             con.rollback()
             out.error = f"{node}: {str(exc).splitlines()[0]}"
         out.seconds = time.perf_counter() - started

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pulse.dbt import DbtError, dbt_args, project_fingerprint
 from pulse.live.compiled_run import CompiledRun, Statement, recording
+from pulse.live.hourly_export import HourlySpec
 from pulse.live.replay_order import priority_order, realtime_ancestors
 
 REALTIME_SELECTOR = "tag:realtime"
@@ -109,8 +110,8 @@ class RealtimeDbt:
             if str(r.status) in ("error", "fail", "runtime error"):
                 out.failed.append(f"{r.node.name}: {r.message}")
         if record and not out.failed:
-            ordered = priority_order(statements, realtime_ancestors(self.manifest.nodes, self.models),
-                                     self.live_priorities())
+            ordered = priority_order(self.hourly_exports(statements),
+                                     realtime_ancestors(self.manifest.nodes, self.models), self.live_priorities())
             self.compiled = CompiledRun(self.warehouse, ordered, self.fingerprint)
         return out
 
@@ -120,6 +121,18 @@ class RealtimeDbt:
         return {node.name: node.config.meta["live_priority"] for node in self.manifest.nodes.values()
                 if node.resource_type == "model" and node.name in self.models
                 and isinstance(node.config.meta.get("live_priority"), int)}
+
+    def hourly_exports(self, statements: list[Statement]) -> list[Statement]:
+        """`statements`, with the export COPY of each mart whose config meta has `export_by_hour` marked
+        to be written hour by hour, only the hours that may have changed (pulse/live/hourly_export.py)."""
+        marts = {node.name: node for node in self.manifest.nodes.values()
+                 if node.resource_type == "model" and "export_by_hour" in node.config.meta}
+        out = []
+        for statement in statements:
+            node = marts.get(statement.node) if statement.kind == "export" else None
+            spec = node and HourlySpec.from_meta(node.config.meta, node.relation_name, statement.sql)
+            out.append(replace(statement, hourly=spec) if spec else statement)
+        return out
 
     def close(self) -> None:
         if self.compiled is not None:

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from ingest.config import Settings
-from pulse.serve.export_reader import stable_query
+from pulse.serve.export_reader import export_files, parquet_source, stable_query
 
 # Section -> export names accepted, first existing one wins.
 EXPORTS = {
@@ -42,27 +42,32 @@ class Exports:
         self.settings = settings
         self.dir = settings.exports_dir
 
-    def path(self, section: str) -> Path | None:
+    def export(self, section: str) -> tuple[str, list[Path]] | None:
+        """The section's export (name, files), the first of its names that has files; None if none has."""
         for name in EXPORTS[section]:
-            p = self.dir / f"{name}.parquet"
-            if p.exists():
-                return p
+            if files := export_files(self.dir, name):
+                return name, files
         return None
 
     def query(self, section: str, sql: str, params: list | None = None) -> pd.DataFrame | None:
         """`sql` reads the section's export as `t`; None when the export does not exist yet."""
-        path = self.path(section)
-        if path is None:
+        found = self.export(section)
+        if found is None:
             return None
+        name, files = found
+
         def run() -> pd.DataFrame:
+            source = parquet_source(self.dir, name)
+            if source is None:  # an hourly export's last hour removed meanwhile
+                raise duckdb.IOException(f"{name}: no files")
             con = duckdb.connect()
             try:
-                con.execute(f"create view t as select * from read_parquet('{path}')")
+                con.execute(f"create view t as select * from {source}")
                 return con.execute(sql, params or []).df()
             finally:
                 con.close()
 
-        return stable_query([path], run)  # the loop may swap the export mid-query
+        return stable_query(files, run)  # the loop may swap the export (or an hour of it) mid-query
 
     def columns(self, section: str) -> list[str]:
         df = self.query(section, "select * from t limit 0")
@@ -97,8 +102,11 @@ def missing_note(section: str, status: dict | None) -> str:
 
 
 def exported_at(x: Exports, section: str) -> datetime | None:
-    path = x.path(section)
-    return None if path is None else datetime.fromtimestamp(path.stat().st_mtime)
+    found = x.export(section)
+    if found is None:
+        return None
+    stamps = [path.stat().st_mtime for path in found[1] if path.exists()]
+    return datetime.fromtimestamp(max(stamps)) if stamps else None
 
 
 # ------------------------------------------------------------------------------ interactions

@@ -8,6 +8,9 @@ The cure is on the reader's side: when a query fails and one of the files it rea
 meanwhile, run it again (it then reads one version). A failure with the files unchanged is real
 and raised at once.
 
+An hourly export (a folder of one file per hour, pulse/live/hourly_export.py) is swapped file by
+file the same way: `export_files` lists its files, `parquet_source` reads them.
+
 Partitioned exports (a folder of files per day) are rewritten in place instead: DuckDB's
 partitioned COPY cannot write through a temporary file, so a reader may meet a file truncated
 and half written. With `in_place=True` a query is also run again when a file changed while a run
@@ -35,6 +38,38 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def export_files(exports_dir: Path, name: str) -> list[Path]:
+    """The Parquet files export `name` has now: its hour folders' files when it is an hourly export,
+    else its one file; [] when it has none yet."""
+    folder = exports_dir / name
+    if folder.is_dir():
+        files = sorted(folder.glob(HOURLY_GLOB))
+        if files:
+            return files
+    single = exports_dir / f"{name}.parquet"
+    return [single] if single.exists() else []
+
+
+# An hourly export's files (`<column>_hour=<hour>/data_0.parquet`); not the temporary files DuckDB
+# writes beside them, nor a folder partitioned otherwise (ctr_hourly_answers, by day).
+HOURLY_GLOB = "*_hour=*/data_*.parquet"
+
+
+def parquet_source(exports_dir: Path, name: str) -> str | None:
+    """`read_parquet(...)` of export `name`, for a view that reads it as it is when queried (an
+    hourly export by its folder's glob, so hours written later are read too); None without files."""
+    files = export_files(exports_dir, name)
+    if not files:
+        return None
+    if files[0].name == f"{name}.parquet":
+        return f"read_parquet('{_quote(files[0])}')"
+    return f"read_parquet('{_quote(exports_dir / name)}/{HOURLY_GLOB}', hive_partitioning = false)"
+
+
+def _quote(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 IN_PLACE_PATIENCE_S = 15.0  # how long a reader waits for a quiet moment between in-place rewrites

@@ -6,6 +6,8 @@ the recorded statements on one connection, with new lake rows and a later arriva
 each (the replays on one DuckDB thread, then on two). Then `dbt build --full-refresh` rebuilds the
 same marts from the same lake. Every realtime mart must hold the same rows, bar the bookkeeping of
 when pulse landed a row and a stream's open state (both follow the observer's clock, not the data).
+`fct_streams`' hourly export holds exactly the mart's rows, each in its hour's file, after the
+replays (which write only the hours that may have changed) and after `dbt build` (every hour).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pulse.serve.export_reader import HOURLY_GLOB
 from tests.conftest import REPO, run_dbt_subprocess
 
 pytestmark = pytest.mark.integration
@@ -106,7 +109,8 @@ def live_cycles(work: str) -> None:
             clock.observe(source, now=at.timestamp(), kafka=False)
         clock.write(settings, lookback_seconds=None if i == 0 else 0)
         result = dbt.run(with_parents=i == 0, threads=REPLAY_THREADS[i])
-        cycles.append({"path": result.path, "failed": result.failed, "threads": result.threads})
+        cycles.append({"path": result.path, "failed": result.failed, "threads": result.threads,
+                       "hourly_exports": len(dbt.compiled.hourly) if dbt.compiled else 0})
     dbt.close()
     print(json.dumps(cycles))
 
@@ -117,6 +121,23 @@ def marts(warehouse: Path) -> dict[str, list[tuple]]:
         return {name: sorted(con.execute(f"select *{exclude} from {name if '.' in name else 'marts.' + name}")
                              .fetchall(), key=repr)
                 for name, exclude in MARTS.items()}
+    finally:
+        con.close()
+
+
+def streams_export(data_dir: Path) -> tuple[list[tuple], list[tuple]]:
+    """fct_streams' hourly export (every hour's file, each holding only its hour's streams) and the
+    mart, every column of both."""
+    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        mart = sorted(con.execute("select * from marts.fct_streams").fetchall(), key=repr)
+        rows = []
+        for path in sorted((data_dir / "exports" / "fct_streams").glob(HOURLY_GLOB)):
+            source = f"read_parquet('{path}', hive_partitioning = false)"  # the mart's columns only
+            hours = con.execute(f"select distinct strftime(start_time, '%Y-%m-%dT%H') from {source}")
+            assert hours.fetchall() == [(path.parent.name.split("=", 1)[1],)], path
+            rows += con.execute(f"select * from {source}").fetchall()
+        return sorted(rows, key=repr), mart
     finally:
         con.close()
 
@@ -133,11 +154,16 @@ def test_compiled_live_path_gives_the_marts_dbt_build_gives(data_dir, tmp_path):
     assert [c["path"] for c in cycles] == ["dbt", "dbt", "compiled", "compiled"], cycles
     assert [c["threads"] for c in cycles] == REPLAY_THREADS, cycles  # what DuckDB ran the replays on
     assert all(not c["failed"] for c in cycles), cycles
+    assert [c["hourly_exports"] for c in cycles][2:] == [1, 1], cycles  # fct_streams' export: by the hour
     live = marts(data_dir / "warehouse.duckdb")
     assert live["fct_interactions_per_minute"] and live["fct_campaign_views_minute"] and live["fct_streams"]
+    exported, mart = streams_export(data_dir)  # the replays wrote it hour by hour (pulse/live/hourly_export.py)
+    assert exported == mart
 
     run_dbt_subprocess(data_dir, "build", "--full-refresh", "--select", "+tag:realtime",
                        target_dir=tmp_path / "target-build")
     built = marts(data_dir / "warehouse.duckdb")
     for name in MARTS:
         assert live[name] == built[name], name
+    exported, mart = streams_export(data_dir)  # dbt's post-hook wrote every hour
+    assert exported == mart

@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pulse.serve.export_reader import parquet_source
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -133,11 +134,11 @@ def ts(text: str) -> datetime:
 
 
 def export(data_dir: Path, name: str, sql: str = "select * from t") -> list[dict] | None:
-    path = data_dir / "exports" / f"{name}.parquet"
-    if not path.exists():
+    source = parquet_source(data_dir / "exports", name)  # one file, or an hourly export's folder
+    if source is None:
         return None
     con = duckdb.connect()
-    con.execute(f"create view t as select * from read_parquet('{path}')")
+    con.execute(f"create view t as select * from {source}")
     cur = con.execute(sql)
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -23,7 +23,7 @@ import pytest
 
 from ingest.config import load_settings
 from pulse.serve import dashboard_data as dd
-from pulse.serve.export_reader import stable_query
+from pulse.serve.export_reader import HOURLY_GLOB, stable_query
 from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.integration
@@ -68,7 +68,7 @@ def analyst_reader(data_dir: Path):
         con = duckdb.connect(str(data_dir / "analyst.duckdb"), read_only=True)  # from the repo: any dir works
         try:
             views = [v for (v,) in con.execute("select view_name from _pulse_views").fetchall()]
-            exports = list((data_dir / "exports").glob("*.parquet"))
+            exports = [*(data_dir / "exports").glob("*.parquet"), *(data_dir / "exports").glob(f"*/{HOURLY_GLOB}")]
             for view in views:
                 stable_query(exports, lambda v=view: con.execute(f'select count(*) from "{v}"').fetchall())
             return len(views)

@@ -6,11 +6,16 @@
 -- newest heartbeat arrived, so the last streams close when the source goes quiet. Consumers of
 -- finished streams take `not is_open`. A view: `is_open` follows every run's watermark.
 -- live_priority: `pulse run` builds and exports it second in a cycle (pulse/live/replay_order.py).
+-- export_by_hour: one file per hour of start_time, so a live cycle rewrites only the hours of the
+-- streams that landed anew or were still open (pulse/live/hourly_export.py), not the history.
 {{ config(
     materialized='view',
     tags=['realtime'],
-    meta={'live_priority': 2},
-    post_hook="{{ export_parquet() }}",
+    meta={
+        'live_priority': 2,
+        'export_by_hour': {'column': 'start_time', 'landed': 'last_ingested_at', 'open': 'is_open'},
+    },
+    post_hook="{{ export_parquet_by_hour() }}",
 ) }}
 
 with

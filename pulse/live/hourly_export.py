@@ -1,0 +1,132 @@
+"""A mart's export as one Parquet file per hour, rewriting each cycle only the hours that may have changed.
+
+`fct_streams`' export held every stream of the history in one file, so the COPY the loop ran each
+cycle grew with the run (0.93 s at a day's 1.6M streams, bench/bench_streams_export.py) while a
+cycle changes only the streams of its last minutes. A mart with `meta: {export_by_hour: {column,
+landed, open}}` is exported by `export_parquet_by_hour()` to `exports/<mart>/<column>_hour=<hour>/
+data_0.parquet`: `dbt build` writes every hour; the live loop's replay writes with this instead of
+replaying that COPY.
+
+Which hours: a row may differ from the last export when its newest input landed since (`landed`
+later than the last export's newest) or when it was open then (`open`: it may close with the
+watermark alone). Neither moves a row into an hour before its own; a row that disappears (two
+streams merged by a late heartbeat) went into a row that starts no later. So the hours from the
+earliest such row on are rewritten, each to a temporary file renamed over the old one (a reader
+sees an hour's old file or its new one), and hours from there on left without rows are removed.
+The first write of a replay (no last export known) rewrites every hour.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+HOUR_FORMAT = "%Y-%m-%dT%H"  # the folders' hour, as export_parquet_by_hour() writes it
+FILE_NAME = "data_0.parquet"  # DuckDB's name for a partition's one file
+_TARGET = re.compile(r"\bto\s+'((?:[^']|'')+)'", re.I)
+
+
+@dataclass(frozen=True)
+class HourlySpec:
+    relation: str  # the mart, quoted as dbt renders it
+    folder: Path  # exports/<mart>
+    column: str  # the time whose hour names a row's file
+    landed: str  # when the row's newest input landed
+    open: str  # true while the row may still change without new input
+
+    @classmethod
+    def from_meta(cls, meta: Any, relation: str, copy_sql: str) -> HourlySpec | None:
+        """The spec of a mart whose config meta has `export_by_hour`, with the folder its recorded
+        COPY writes to (so the loop writes where `dbt build` does); None for any other mart."""
+        spec = meta.get("export_by_hour") if isinstance(meta, dict) else None
+        target = _TARGET.search(copy_sql)
+        if not isinstance(spec, dict) or target is None or "partition_by" not in copy_sql.lower():
+            return None
+        return cls(relation=relation, folder=Path(target.group(1).replace("''", "'")),
+                   column=spec["column"], landed=spec["landed"], open=spec["open"])
+
+    def hour_dir(self, hour: datetime) -> Path:
+        return self.folder / f"{self.column}_hour={hour.strftime(HOUR_FORMAT)}"
+
+
+def _literal(value: datetime) -> str:
+    return f"timestamp '{value.isoformat(sep=' ')}'"
+
+
+class HourlyExport:
+    """The live loop's writer of one mart's hourly export; keeps what the last export held."""
+
+    def __init__(self, spec: HourlySpec):
+        self.spec = spec
+        self._landed: datetime | None = None  # newest `landed` at the last export
+        self._open_from: datetime | None = None  # earliest `column` of a row open at the last export
+        self._written = False
+
+    def write(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Rewrite the hours that may have changed since the last write; the number of hours written."""
+        s = self.spec
+        start = self._first_hour(con)
+        if start is None:
+            return 0
+        since = "" if start == datetime.min else f" where {s.column} >= {_literal(start)}"
+        con.execute(f"create or replace temporary table _hourly_export as select * from {s.relation}{since}")
+        try:
+            hours = [row[0] for row in con.execute(
+                f"select distinct date_trunc('hour', {s.column}) from _hourly_export order by 1").fetchall()]
+            for hour in hours:
+                self._write_hour(con, hour)
+            self._remove_emptied(start, set(hours))
+            landed, open_from = con.execute(
+                f"select max({s.landed}), min({s.column}) filter (where {s.open}) from _hourly_export").fetchall()[0]
+        finally:
+            con.execute("drop table if exists temp.main._hourly_export")
+        if landed is not None and (self._landed is None or landed > self._landed):
+            self._landed = landed
+        self._open_from = open_from
+        self._written = True
+        return len(hours)
+
+    def _first_hour(self, con: duckdb.DuckDBPyConnection) -> datetime | None:
+        """The first hour to rewrite: datetime.min for every hour, None for none."""
+        if not self._written:
+            return datetime.min
+        s = self.spec
+        changed = con.execute(f"select min({s.column}) from {s.relation} where {s.landed} > {_literal(self._landed)}"
+                              if self._landed is not None else f"select min({s.column}) from {s.relation}"
+                              ).fetchall()[0][0]
+        first = min((t for t in (changed, self._open_from) if t is not None), default=None)
+        return None if first is None else first.replace(minute=0, second=0, microsecond=0)
+
+    def _write_hour(self, con: duckdb.DuckDBPyConnection, hour: datetime) -> None:
+        s = self.spec
+        folder = s.hour_dir(hour)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / FILE_NAME
+        quoted = str(target).replace("'", "''")
+        con.execute(
+            f"copy (select * from _hourly_export where {s.column} >= {_literal(hour)}"
+            f" and {s.column} < {_literal(hour + timedelta(hours=1))} order by {s.column})"
+            f" to '{quoted}' (format parquet, compression zstd, use_tmp_file true)")
+        for other in folder.glob("*.parquet"):  # a batch COPY may have split an hour into more files
+            if other.name != FILE_NAME:
+                other.unlink(missing_ok=True)
+
+    def _remove_emptied(self, start: datetime, hours: set[datetime]) -> None:
+        if not self.spec.folder.is_dir():
+            return
+        prefix = f"{self.spec.column}_hour="
+        for folder in self.spec.folder.iterdir():
+            if not (folder.is_dir() and folder.name.startswith(prefix)):
+                continue
+            try:
+                hour = datetime.strptime(folder.name[len(prefix):], HOUR_FORMAT)
+            except ValueError:
+                continue
+            if hour >= start and hour not in hours:
+                shutil.rmtree(folder, ignore_errors=True)
