@@ -22,7 +22,6 @@
     copy (
         select *, strftime({{ column }}, '%Y-%m-%dT%H') as {{ column }}_hour
         from {{ this }}
-        order by {{ column }}
     ) to '{{ path }}' (
         format parquet,
         compression zstd,

@@ -75,20 +75,16 @@ class HourlyExport:
         if start is None:
             return 0
         since = "" if start == datetime.min else f" where {s.column} >= {_literal(start)}"
-        con.execute(f"create or replace temporary table _hourly_export as select * from {s.relation}{since}")
-        try:
-            hours = [row[0] for row in con.execute(
-                f"select distinct date_trunc('hour', {s.column}) from _hourly_export order by 1").fetchall()]
-            for hour in hours:
-                self._write_hour(con, hour)
-            self._remove_emptied(start, set(hours))
-            landed, open_from = con.execute(
-                f"select max({s.landed}), min({s.column}) filter (where {s.open}) from _hourly_export").fetchall()[0]
-        finally:
-            con.execute("drop table if exists temp.main._hourly_export")
+        hours = con.execute(
+            f"select date_trunc('hour', {s.column}) as hour, max({s.landed}), min({s.column}) filter (where {s.open})"
+            f" from {s.relation}{since} group by hour order by hour").fetchall()
+        for hour, _, _ in hours:
+            self._write_hour(con, hour)
+        self._remove_emptied(start, {hour for hour, _, _ in hours})
+        landed = max((row[1] for row in hours if row[1] is not None), default=None)
         if landed is not None and (self._landed is None or landed > self._landed):
             self._landed = landed
-        self._open_from = open_from
+        self._open_from = min((row[2] for row in hours if row[2] is not None), default=None)
         self._written = True
         return len(hours)
 
@@ -110,8 +106,8 @@ class HourlyExport:
         target = folder / FILE_NAME
         quoted = str(target).replace("'", "''")
         con.execute(
-            f"copy (select * from _hourly_export where {s.column} >= {_literal(hour)}"
-            f" and {s.column} < {_literal(hour + timedelta(hours=1))} order by {s.column})"
+            f"copy (select * from {s.relation} where {s.column} >= {_literal(hour)}"
+            f" and {s.column} < {_literal(hour + timedelta(hours=1))})"
             f" to '{quoted}' (format parquet, compression zstd, use_tmp_file true)")
         for other in folder.glob("*.parquet"):  # a batch COPY may have split an hour into more files
             if other.name != FILE_NAME:

@@ -22,6 +22,7 @@ from ingest.config import load_settings
 from ingest.files import ingest_files
 from pulse.cli import main as pulse
 from pulse.generate.web_events import format_utc
+from pulse.serve.export_reader import HOURLY_GLOB
 from tests.conftest import run_dbt_subprocess
 
 pytestmark = pytest.mark.integration
@@ -195,9 +196,11 @@ def test_incremental_runs_with_late_events_equal_a_full_refresh(tmp_path, data_d
     for phrase in ("finished streams", "sessions per user per day", "interactions per user", "most interactions"):
         assert phrase in out
     exports = {p.name for p in (full_dir / "exports").glob("*.parquet")}
-    assert {"fct_streams.parquet", "fct_interactions_per_minute.parquet", "fct_interactions_overview.parquet",
+    assert {"fct_interactions_per_minute.parquet", "fct_interactions_overview.parquet",
             "fct_interactions_per_item.parquet",
             "fct_interaction_item_extremes.parquet"} <= exports
+    # fct_streams: one file per hour of start_time (pulse/live/hourly_export.py)
+    assert list((full_dir / "exports" / "fct_streams").glob(HOURLY_GLOB))
 
 
 def test_watch_and_interaction_messages_parse_as_the_contract_says(tmp_path, settings):
