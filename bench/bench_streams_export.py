@@ -67,8 +67,11 @@ def main() -> int:
     whole: dict[int, list[float]] = {n: [] for n in sizes}
     hourly: dict[int, list[float]] = {n: [] for n in sizes}
     with tempfile.TemporaryDirectory() as tmp:
+        con.execute("create table run_bounds (model_name varchar, landed_after timestamp)")
+        con.executemany("insert into run_bounds values (?, null)", [[f"streams_{n}"] for n in sizes])
         exports = {n: HourlyExport(HourlySpec(relation=f"streams_{n}", folder=Path(tmp) / f"hourly_{n}",
-                                              column="start_time", landed="last_ingested_at", open="is_open"))
+                                              column="start_time", landed="last_ingested_at", open="is_open",
+                                              bounds="run_bounds", new_in_run_of=f"streams_{n}"))
                    for n in sizes}
         for n in sizes:
             con.execute(f"update streams_{n} set is_open = false")
@@ -79,7 +82,9 @@ def main() -> int:
                 con.execute(f"copy (select * from streams_{n}) to '{tmp}/whole.parquet' "
                             "(format parquet, compression zstd, use_tmp_file true)")
                 whole[n].append(time.perf_counter() - t0)
-                # (b) a cycle: the newest minute's streams landed again and are open
+                # (b) a cycle: the newest minute's streams landed again (in this run's window) and are open
+                con.execute(f"""update run_bounds set landed_after = (select max(last_ingested_at) from streams_{n})
+                                where model_name = 'streams_{n}'""")
                 con.execute(f"""update streams_{n} set last_ingested_at = last_ingested_at + interval 1 hour,
                                 is_open = true
                                 where last_event_time >= (select max(last_event_time) from streams_{n})

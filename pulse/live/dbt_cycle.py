@@ -127,10 +127,12 @@ class RealtimeDbt:
         to be written hour by hour, only the hours that may have changed (pulse/live/hourly_export.py)."""
         marts = {node.name: node for node in self.manifest.nodes.values()
                  if node.resource_type == "model" and "export_by_hour" in node.config.meta}
+        bounds = next((source.relation_name for source in self.manifest.sources.values()
+                       if (source.source_name, source.name) == ("pulse_run", "run_bounds")), None)
         out = []
         for statement in statements:
-            node = marts.get(statement.node) if statement.kind == "export" else None
-            spec = node and HourlySpec.from_meta(node.config.meta, node.relation_name, statement.sql)
+            node = marts.get(statement.node) if statement.kind == "export" and bounds else None
+            spec = node and HourlySpec.from_meta(node.config.meta, node.relation_name, statement.sql, bounds)
             out.append(replace(statement, hourly=spec) if spec else statement)
         return out
 

@@ -2,18 +2,20 @@
 
 `fct_streams`' export held every stream of the history in one file, so the COPY the loop ran each
 cycle grew with the run (0.93 s at a day's 1.6M streams, bench/bench_streams_export.py) while a
-cycle changes only the streams of its last minutes. A mart with `meta: {export_by_hour: {column,
-landed, open}}` is exported by `export_parquet_by_hour()` to `exports/<mart>/<column>_hour=<hour>/
-data_0.parquet`: `dbt build` writes every hour; the live loop's replay writes with this instead of
-replaying that COPY.
+cycle changes only the streams of its last minutes. A mart with config `meta: {export_by_hour:
+{column, landed, open, new_in_run_of}}` is exported by `export_parquet_by_hour()` to
+`exports/<mart>/<column>_hour=<hour>/data_0.parquet`: `dbt build` writes every hour; the live
+loop's replay writes with this instead of replaying that COPY.
 
-Which hours: a row may differ from the last export when its newest input landed since (`landed`
-later than the last export's newest) or when it was open then (`open`: it may close with the
-watermark alone). Neither moves a row into an hour before its own; a row that disappears (two
-streams merged by a late heartbeat) went into a row that starts no later. So the hours from the
-earliest such row on are rewritten, each to a temporary file renamed over the old one (a reader
-sees an hour's old file or its new one), and hours from there on left without rows are removed.
-The first write of a replay (no last export known) rewrites every hour.
+Which hours: a row may differ from the last export when its newest input landed in this run's
+window (`landed` after the `landed_after` this run's bounds give `new_in_run_of`, the incremental
+model the mart is built from: the rows it reads anew, the loop's landing lookback included) or
+when it was open at the last export (`open`: it may close with the watermark alone). Neither
+moves a row into an hour before its own; a row that disappears (two streams merged by a late
+heartbeat) went into a row that starts no later. So the hours from the earliest such row on are
+rewritten, each to a temporary file renamed over the old one (a reader sees an hour's old file or
+its new one), and hours from there on left without rows are removed. The first write of a replay
+(no last export known) rewrites every hour.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ class HourlySpec:
     column: str  # the time whose hour names a row's file
     landed: str  # when the row's newest input landed
     open: str  # true while the row may still change without new input
+    bounds: str  # this run's bounds (bookkeeping.run_bounds)
+    new_in_run_of: str  # the incremental model whose `landed_after` in them says which rows are new
 
     @classmethod
-    def from_meta(cls, meta: Any, relation: str, copy_sql: str) -> HourlySpec | None:
+    def from_meta(cls, meta: Any, relation: str, copy_sql: str, bounds: str) -> HourlySpec | None:
         """The spec of a mart whose config meta has `export_by_hour`, with the folder its recorded
         COPY writes to (so the loop writes where `dbt build` does); None for any other mart."""
         spec = meta.get("export_by_hour") if isinstance(meta, dict) else None
@@ -49,7 +53,8 @@ class HourlySpec:
         if not isinstance(spec, dict) or target is None or "partition_by" not in copy_sql.lower():
             return None
         return cls(relation=relation, folder=Path(target.group(1).replace("''", "'")),
-                   column=spec["column"], landed=spec["landed"], open=spec["open"])
+                   column=spec["column"], landed=spec["landed"], open=spec["open"], bounds=bounds,
+                   new_in_run_of=spec["new_in_run_of"])
 
     def hour_dir(self, hour: datetime) -> Path:
         return self.folder / f"{self.column}_hour={hour.strftime(HOUR_FORMAT)}"
@@ -64,7 +69,6 @@ class HourlyExport:
 
     def __init__(self, spec: HourlySpec):
         self.spec = spec
-        self._landed: datetime | None = None  # newest `landed` at the last export
         self._open_from: datetime | None = None  # earliest `column` of a row open at the last export
         self._written = False
 
@@ -76,15 +80,14 @@ class HourlyExport:
             return 0
         since = "" if start == datetime.min else f" where {s.column} >= {_literal(start)}"
         hours = con.execute(
-            f"select date_trunc('hour', {s.column}) as hour, max({s.landed}), min({s.column}) filter (where {s.open})"
+            f"select date_trunc('hour', {s.column}) as hour, min({s.column}) filter (where {s.open})"
             f" from {s.relation}{since} group by hour order by hour").fetchall()
-        for hour, _, _ in hours:
+        for hour, _ in hours:
             self._write_hour(con, hour)
-        self._remove_emptied(start, {hour for hour, _, _ in hours})
-        landed = max((row[1] for row in hours if row[1] is not None), default=None)
-        if landed is not None and (self._landed is None or landed > self._landed):
-            self._landed = landed
-        self._open_from = min((row[2] for row in hours if row[2] is not None), default=None)
+        self._remove_emptied(start, {hour for hour, _ in hours})
+        if not self._written:  # the one-file export an older pulse wrote: readers prefer the folder
+            (s.folder.parent / f"{s.folder.name}.parquet").unlink(missing_ok=True)
+        self._open_from = min((row[1] for row in hours if row[1] is not None), default=None)
         self._written = True
         return len(hours)
 
@@ -93,9 +96,9 @@ class HourlyExport:
         if not self._written:
             return datetime.min
         s = self.spec
-        changed = con.execute(f"select min({s.column}) from {s.relation} where {s.landed} > {_literal(self._landed)}"
-                              if self._landed is not None else f"select min({s.column}) from {s.relation}"
-                              ).fetchall()[0][0]
+        new_after = (f"(select landed_after from {s.bounds} where model_name = '{s.new_in_run_of}')")
+        changed = con.execute(f"select min({s.column}) from {s.relation}"  # no bound: every row is new
+                              f" where {s.landed} > coalesce({new_after}, timestamp '1970-01-01')").fetchall()[0][0]
         first = min((t for t in (changed, self._open_from) if t is not None), default=None)
         return None if first is None else first.replace(minute=0, second=0, microsecond=0)
 

@@ -40,6 +40,11 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+# An hourly export's files (`<column>_hour=<hour>/data_0.parquet`); not the temporary files DuckDB
+# writes beside them, nor a folder partitioned otherwise (ctr_hourly_answers, by day).
+HOURLY_GLOB = "*_hour=*/data_*.parquet"
+
+
 def export_files(exports_dir: Path, name: str) -> list[Path]:
     """The Parquet files export `name` has now: its hour folders' files when it is an hourly export,
     else its one file; [] when it has none yet."""
@@ -50,11 +55,6 @@ def export_files(exports_dir: Path, name: str) -> list[Path]:
             return files
     single = exports_dir / f"{name}.parquet"
     return [single] if single.exists() else []
-
-
-# An hourly export's files (`<column>_hour=<hour>/data_0.parquet`); not the temporary files DuckDB
-# writes beside them, nor a folder partitioned otherwise (ctr_hourly_answers, by day).
-HOURLY_GLOB = "*_hour=*/data_*.parquet"
 
 
 def parquet_source(exports_dir: Path, name: str) -> str | None:

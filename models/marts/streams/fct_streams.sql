@@ -13,7 +13,10 @@
     tags=['realtime'],
     meta={
         'live_priority': 2,
-        'export_by_hour': {'column': 'start_time', 'landed': 'last_ingested_at', 'open': 'is_open'},
+        'export_by_hour': {
+            'column': 'start_time', 'landed': 'last_ingested_at', 'open': 'is_open',
+            'new_in_run_of': 'int_watch_streams',
+        },
     },
     post_hook="{{ export_parquet_by_hour() }}",
 ) }}
