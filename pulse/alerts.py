@@ -46,6 +46,7 @@ import yaml
 
 from ingest.config import Settings
 from ingest.lake import write_table_atomic
+from pulse.serve.export_reader import parquet_source
 
 log = logging.getLogger("pulse.alerts")
 
@@ -252,10 +253,10 @@ class Alerter:
         missing = []
 
         def relation(m: re.Match) -> str:
-            path = exports / f"{m[1]}.parquet"
-            if not path.exists():
+            source = parquet_source(exports, m[1])  # one file, or an hourly export's folder
+            if source is None:
                 missing.append(m[1])
-            return f"read_parquet('{path}')"
+            return source or "(select 1)"
 
         sql = re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", relation, rule.sql or "")
         if missing:

@@ -194,3 +194,22 @@ def test_bad_rules_name_the_file_and_rule(tmp_path, body, reason):
 def test_shipped_rules_file_is_valid():
     config = load_rules(Path(__file__).resolve().parents[2] / "alerts.yml", env={})
     assert {r.name for r in config.rules} >= {"hot_item", "ingest_lag"}
+
+
+def test_a_sql_rule_reads_an_hourly_export(settings, tmp_path):
+    """`{fct_streams}` in a rule's SQL is the mart's hourly export: every hour's file."""
+    import duckdb
+
+    folder = settings.exports_dir / "fct_streams"
+    con = duckdb.connect()
+    for hour, duration in (("10", 30.0), ("11", 7200.0)):
+        hour_dir = folder / f"start_time_hour=2024-05-01T{hour}"
+        hour_dir.mkdir(parents=True)
+        con.execute(f"copy (select 'u{hour}' as user_id, timestamp '2024-05-01 {hour}:05:00' as start_time,"
+                    f" cast({duration} as double) as stream_duration) to '{hour_dir}/data_0.parquet'")
+    path = tmp_path / "alerts.yml"
+    path.write_text("rules:\n  - name: long_stream\n    metric: sql\n    window: 1h\n    threshold: 3600\n"
+                    "    sql: select user_id as key, start_time as window_start, stream_duration as value"
+                    " from {fct_streams}\n")
+    alerter = Alerter(settings, load_rules(path, env={}))
+    assert [a.key for a in alerter.evaluate(now=datetime(2024, 5, 1, 12, tzinfo=UTC).timestamp())] == ["u11"]
