@@ -1,4 +1,5 @@
-{#- Post-hook of a mart whose config meta has `export_by_hour: {column, landed, open}`: its rows to
+{#- Post-hook of a mart whose config meta has `export_by_hour: {column, landed, open, new_in_run_of}`
+    (the last three for the live loop, pulse/live/hourly_export.py): its rows to
     <data_dir>/exports/<name>/<column>_hour=<YYYY-MM-DDTHH>/data_0.parquet, one file per hour of
     `column`, for readers that must not wait on the warehouse lock (as export_parquet()). This COPY
     writes every hour (the folder replaced; it cannot go through temporary files): `dbt build`, and

@@ -105,7 +105,12 @@ def exported_at(x: Exports, section: str) -> datetime | None:
     found = x.export(section)
     if found is None:
         return None
-    stamps = [path.stat().st_mtime for path in found[1] if path.exists()]
+    stamps = []
+    for path in found[1]:
+        try:
+            stamps.append(path.stat().st_mtime)
+        except OSError:  # an hour removed since it was listed
+            continue
     return datetime.fromtimestamp(max(stamps)) if stamps else None
 
 
