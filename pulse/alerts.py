@@ -255,8 +255,9 @@ class Alerter:
         def relation(m: re.Match) -> str:
             source = parquet_source(exports, m[1])  # one file, or an hourly export's folder
             if source is None:
-                missing.append(m[1])
-            return source or "(select 1)"
+                missing.append(m[1])  # the rule is not evaluated (below)
+                return m[0]
+            return source
 
         sql = re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", relation, rule.sql or "")
         if missing:

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from ingest.config import Settings
-from pulse.serve.export_reader import parquet_source
+from pulse.serve.export_reader import parquet_source, sql_quote
 
 ANALYST_DB = "analyst.duckdb"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -42,13 +42,10 @@ def view_sources(settings: Settings) -> dict[str, str]:
     if reports.is_dir():
         for folder in sorted(p for p in reports.iterdir() if p.is_dir() and _IDENT.match(p.name)):
             if next(folder.rglob("*.parquet"), None) is not None:
-                glob = f"{_quote(str(folder))}/**/*.parquet"
+                glob = f"{sql_quote(str(folder))}/**/*.parquet"
                 out[f"report_{folder.name}"] = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
     return out
 
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
 
 
 class AnalystDb:

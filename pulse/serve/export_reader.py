@@ -57,19 +57,21 @@ def export_files(exports_dir: Path, name: str) -> list[Path]:
     return [single] if single.exists() else []
 
 
-def parquet_source(exports_dir: Path, name: str) -> str | None:
+def parquet_source(exports_dir: Path, name: str, files: list[Path] | None = None) -> str | None:
     """`read_parquet(...)` of export `name`, for a view that reads it as it is when queried (an
-    hourly export by its folder's glob, so hours written later are read too); None without files."""
-    files = export_files(exports_dir, name)
+    hourly export by its folder's glob, so hours written later are read too); None without files.
+    `files`: what `export_files` listed already (not listed again)."""
+    files = export_files(exports_dir, name) if files is None else files
     if not files:
         return None
     if files[0].name == f"{name}.parquet":
-        return f"read_parquet('{_quote(files[0])}')"
-    return f"read_parquet('{_quote(exports_dir / name)}/{HOURLY_GLOB}', hive_partitioning = false)"
+        return f"read_parquet('{sql_quote(str(files[0]))}')"
+    return f"read_parquet('{sql_quote(str(exports_dir / name))}/{HOURLY_GLOB}', hive_partitioning = false)"
 
 
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")
+def sql_quote(text: str) -> str:
+    """`text` for inside a SQL string literal."""
+    return text.replace("'", "''")
 
 
 IN_PLACE_PATIENCE_S = 15.0  # how long a reader waits for a quiet moment between in-place rewrites
