@@ -57,11 +57,10 @@ def export_files(exports_dir: Path, name: str) -> list[Path]:
     return [single] if single.exists() else []
 
 
-def parquet_source(exports_dir: Path, name: str, files: list[Path] | None = None) -> str | None:
+def parquet_source(exports_dir: Path, name: str) -> str | None:
     """`read_parquet(...)` of export `name`, for a view that reads it as it is when queried (an
-    hourly export by its folder's glob, so hours written later are read too); None without files.
-    `files`: what `export_files` listed already (not listed again)."""
-    files = export_files(exports_dir, name) if files is None else files
+    hourly export by its folder's glob, so hours written later are read too); None without files."""
+    files = export_files(exports_dir, name)
     if not files:
         return None
     if files[0].name == f"{name}.parquet":
