@@ -66,6 +66,7 @@ recompute_windows as (
 
     select
         tails.session_id,
+        tails.appends,
         -- Appending sessions read only their new heartbeats: none landed earlier lies after the
         -- stored stream's last one, so the range starts at the first new heartbeat (not at the
         -- stored stream's end, which for a session silent for minutes would make the one lake
@@ -84,13 +85,35 @@ recompute_windows as (
 
 ),
 
+-- The scan starts at the earliest recompute point. A late heartbeat moves its session's point back
+-- to the start of its stream, minutes back for a long one, so past the appending sessions' earliest
+-- new heartbeat only the sessions that go back are kept: the dedup and sessionizing below read
+-- their heartbeats, not every session's since then.
+scan_bounds as (
+
+    select
+        min(recompute_from) as scan_from,
+        coalesce(min(case when appends then recompute_from end), {{ far_future() }}) as appending_from
+    from recompute_windows
+
+),
+
 -- The heartbeats of the recompute range only, filtered in the lake scan itself: through staging's
 -- dedup (a GROUP BY) the bound could not skip a file, and every cycle would read the whole day.
 -- The same rules as int_watch_events_classified (macros/watch_events.sql).
 lake_rows as (
 
     select * from {{ source('streams', 'watch_events') }}
-    where {{ event_time_from('event_time', '(select min(recompute_from) from recompute_windows)', 'date') }}
+    where
+        {{ event_time_from('event_time', '(select scan_from from scan_bounds)', 'date') }}
+        and (
+            event_time >= (select appending_from from scan_bounds)
+            or session_id in (
+                select recompute_windows.session_id
+                from recompute_windows
+                where recompute_windows.recompute_from < (select appending_from from scan_bounds)
+            )
+        )
 
 ),
 
