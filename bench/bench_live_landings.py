@@ -13,6 +13,9 @@ compaction. Each setting runs in its own process on its own copy, A B B A; it pr
 cycle of each run (also by minute of landings replayed), the ratio, and the models' mean seconds
 per cycle in the first and last third, beside the seconds DuckDB takes to plan (parse, bind,
 optimize) each model's statements.
+With `--late F`, a fraction F of the replayed watch heartbeats (every 1/F-th by offset) is stamped
+`--late-by` seconds earlier in event time, so it lands behind its session's newer heartbeats, as
+late telemetry does: `int_watch_streams` re-streams such a session from the start of its stream.
 With `--baseline REV` the two settings are this checkout's code and git revision REV's (a worktree
 under the scratch dir), REV A A REV: one replay after another on this virtual machine varies by
 more than a change of 10-30 ms a cycle, alternating evens out a slower stretch.
@@ -20,6 +23,7 @@ more than a change of 10-30 ms a cycle, alternating evens out a slower stretch.
     .venv/bin/python bench/bench_live.py --steps ''          # leaves its data dir under /tmp
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data --baseline HEAD~1
+    .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data --late 0.001 --baseline HEAD~1
 """
 
 from __future__ import annotations
@@ -95,7 +99,29 @@ def advance_clock(clock_path: Path, through: datetime) -> None:
     write_table_atomic(clock.set_column(column, clock.schema.field(column), values), clock_path)
 
 
-def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: float) -> None:
+def make_late(later: list, fraction: float, by_s: float) -> list:
+    """`later` with every 1/`fraction`-th watch heartbeat (by offset) stamped `by_s` seconds earlier
+    in event time: it lands when it landed live, behind its session's newer heartbeats, as the
+    generators' late records do (pulse/generate/faults.py)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if fraction <= 0:
+        return later
+    every, out = max(1, round(1 / fraction)), []
+    for path, rng, table in later:
+        if rng.topic.endswith("watch_events"):
+            late = pc.equal(pc.remainder(table["_offset"], every), 0)
+            i = table.schema.get_field_index("event_time")
+            column = table["event_time"]
+            back = pc.subtract(column, pa.scalar(timedelta(seconds=by_s), pa.duration(column.type.unit)))
+            table = table.set_column(i, table.schema.field(i), pc.if_else(late, back, column))
+        out.append((path, rng, table))
+    return out
+
+
+def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: float,
+          late: float = 0.0, late_by_s: float = 60.0) -> None:
     """One setting on one copy: the cycles' seconds and per-model timings as JSON."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -110,6 +136,7 @@ def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: flo
 
     compiled_run.PARQUET_METADATA_CACHE = cache  # read when the replay connection opens
     first, later = cut_lake(data_dir, start_s)
+    later = make_late(later, late, late_by_s)
     set_lookback(data_dir / "run" / CLOCK_FILE, 0)
     advance_clock(data_dir / "run" / CLOCK_FILE, first + timedelta(seconds=start_s - SEND_MARGIN_S))
     dbt = RealtimeDbt(data_dir / "warehouse.duckdb")
@@ -197,8 +224,8 @@ def baseline_checkout(rev: str, scratch: Path) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) == 7 and sys.argv[1] == "--child":
-        child(Path(sys.argv[2]), sys.argv[3] == "on", float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6]))
+    if len(sys.argv) == 9 and sys.argv[1] == "--child":
+        child(Path(sys.argv[2]), sys.argv[3] == "on", *(float(a) for a in sys.argv[4:9]))
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path, help="a data dir a live run left (bench/bench_live.py prints it)")
@@ -206,9 +233,13 @@ def main() -> int:
     ap.add_argument("--end", type=float, default=150.0, help="replay the landings up to this second")
     ap.add_argument("--step", type=float, default=1.5, help="seconds of landings per cycle")
     ap.add_argument("--runs", default="off,on,on,off", help="Parquet footer cache per run, in order")
+    ap.add_argument("--late", type=float, default=0.0, help="fraction of the replayed watch heartbeats made late")
+    ap.add_argument("--late-by", type=float, default=60.0, help="seconds a late heartbeat lies back")
     ap.add_argument("--baseline", metavar="REV", help="compare this checkout's code with git revision REV's "
                     "instead (footer cache on; REV, this, this, REV)")
     args = ap.parse_args()
+    if not 0 <= args.late < 1 or args.late_by <= 0:
+        ap.error("--late: a fraction from 0 to below 1; --late-by: seconds above 0")
     runs = args.runs.split(",")
     if not runs or any(r not in ("on", "off") for r in runs):
         ap.error(f"--runs {args.runs!r}: a comma-separated list of 'on' and 'off'")
@@ -235,7 +266,7 @@ def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
     """Run each setting on its own copy, in order; print each run, the ratio and the models' timings."""
     results: dict[str, list[list[dict]]] = {}
     for i, (label, script, cache) in enumerate(settings):
-        window = [str(args.start), str(args.end), str(args.step)]
+        window = [str(args.start), str(args.end), str(args.step), str(args.late), str(args.late_by)]
         cycles = run_on_copy(script, args.data_dir, scratch, i, [cache, *window],
                              ignore=("warehouse.duckdb*", "analyst.duckdb*", "exports", "reports"))
         if cycles is None:
