@@ -216,8 +216,18 @@ def status(data: Path) -> dict:
         return {}
 
 
-def total_lag(st: dict) -> int:
-    return sum(s.get("lag_records") or 0 for s in st.get("sources", {}).values())
+def total_lag(st: dict) -> int | None:
+    """Records in Kafka not landed yet over the sources this bench produces; None while the lag of
+    one of them is unknown (no fetch has told the ingester its log end: `pulse run` shows `?`)."""
+    lags = [st.get("sources", {}).get(source, {}).get("lag_records") for source in SPLIT]
+    return None if any(lag is None for lag in lags) else sum(lags)
+
+
+def lag_text(lags: list[int | None]) -> str:
+    """The largest lag sampled; an unknown lag is not a lag of 0 (a consumer that hears nothing)."""
+    known = [lag for lag in lags if lag is not None]
+    text = f"max Kafka lag {max(known):,} records" if known else "Kafka lag never known"
+    return text + (", unknown in the last sample" if known and lags[-1] is None else "")
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -448,7 +458,7 @@ def main() -> int:
               f"(landed/s: {', '.join(f'{k} {v:.0f}' for k, v in rates.items() if v)}; "
               f"last cycle {st.get('cycle_seconds', 0):.2f} s, models {st.get('dbt_seconds', 0):.2f} s "
               f"({st.get('model_path')}); "
-              f"max Kafka lag {max(lags or [0]):,} records)")
+              f"{lag_text(lags)})")
         print(f"{'measure':<44}{'n':>6}{'p50 s':>9}{'p95 s':>9}{'goal':>7}{'p95/goal':>10}")
         for label, values, goal in (
             ("(a) minute report after window end + 10 s", sampler.minutes, 2.0),
