@@ -47,7 +47,6 @@ def view_sources(settings: Settings) -> dict[str, str]:
     return out
 
 
-
 class AnalystDb:
     """Rebuilds the analyst database when the set of views it should hold changes."""
 

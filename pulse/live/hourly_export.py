@@ -29,6 +29,8 @@ from typing import Any
 
 import duckdb
 
+from pulse.serve.export_reader import sql_quote
+
 HOUR_FORMAT = "%Y-%m-%dT%H"  # the folders' hour, as export_parquet_by_hour() writes it
 FILE_NAME = "data_0.parquet"  # DuckDB's name for a partition's one file
 _TARGET = re.compile(r"\bto\s+'((?:[^']|'')+)'", re.I)
@@ -107,11 +109,10 @@ class HourlyExport:
         folder = s.hour_dir(hour)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / FILE_NAME
-        quoted = str(target).replace("'", "''")
         con.execute(
             f"copy (select * from {s.relation} where {s.column} >= {_literal(hour)}"
             f" and {s.column} < {_literal(hour + timedelta(hours=1))})"
-            f" to '{quoted}' (format parquet, compression zstd, use_tmp_file true)")
+            f" to '{sql_quote(str(target))}' (format parquet, compression zstd, use_tmp_file true)")
         for other in folder.glob("*.parquet"):  # a batch COPY may have split an hour into more files
             if other.name != FILE_NAME:
                 other.unlink(missing_ok=True)
