@@ -28,13 +28,29 @@ with
 
 {% if is_incremental() %}
 
+-- The stored streams this run's heartbeats can extend or merge: those ending at most the timeout
+-- before the earliest new heartbeat. An older one ends over the timeout before every new
+-- heartbeat, so it is left as it is (its session, if it has no newer stream, is streamed from its
+-- first new heartbeat). A bound on a constant lets DuckDB skip the row groups of older streams,
+-- which lie in the order they were written (by time): a run reads the last minutes' streams, not
+-- the day's (50 -> 6 ms at 1.6M streams, bench/bench_streams_state.py).
+recent_streams as (
+
+    select * from {{ this }}
+    where last_event_time >= (
+        select {{ dbt.dateadd('second', -timeout, 'min(first_new_time)') }}
+        from {{ ref('int_watch_sessions_changed') }}
+    )
+
+),
+
 -- Per changed session: its latest stored stream, and whether the new heartbeats extend it. A
 -- stored `start_time` equal to the first heartbeat may be the fallback for "no event said",
 -- exact only when no heartbeat was flagged.
 newest as (
 
     select stored.session_id, max(stored.last_event_time) as last_event_time
-    from {{ this }} as stored
+    from recent_streams as stored
     inner join {{ ref('int_watch_sessions_changed') }} as changed on stored.session_id = changed.session_id
     group by stored.session_id
 
@@ -56,7 +72,7 @@ tails as (
         ) as appends
     from {{ ref('int_watch_sessions_changed') }} as changed
     left join newest on changed.session_id = newest.session_id
-    left join {{ this }} as stored
+    left join recent_streams as stored
         on newest.session_id = stored.session_id
         and newest.last_event_time = stored.last_event_time
 
@@ -78,7 +94,7 @@ recompute_windows as (
     from tails
     -- Appending sessions join too (their CASE ignores it): a left-side-only condition here
     -- would turn the hash join into a nested loop.
-    left join {{ this }} as streams
+    left join recent_streams as streams
         on tails.session_id = streams.session_id
         and streams.last_event_time >= {{ dbt.dateadd('second', -timeout, 'tails.first_new_time') }}
     group by tails.session_id, tails.appends, tails.first_new_time
@@ -236,3 +252,7 @@ select
     last_arrived_at,
     last_ingested_at
 from streams
+{%- if not is_incremental() %}
+-- Stored in time order, as incremental runs append: their reads of recent streams skip the rest.
+order by last_event_time
+{%- endif %}
