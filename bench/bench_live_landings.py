@@ -16,6 +16,9 @@ optimize) each model's statements.
 With `--late F`, a fraction F of the replayed watch heartbeats (every 1/F-th by offset) is stamped
 `--late-by` seconds earlier in event time, so it lands behind its session's newer heartbeats, as
 late telemetry does: `int_watch_streams` re-streams such a session from the start of its stream.
+With `--history N`, `int_watch_streams` gets N streams of history before the run's own once the
+models are built (a day at 5k events/s is about 1.6M): what its incremental runs cost when a long
+run's stored streams, not this run's minutes, decide it.
 With `--baseline REV` the two settings are this checkout's code and git revision REV's (a worktree
 under the scratch dir), REV A A REV: one replay after another on this virtual machine varies by
 more than a change of 10-30 ms a cycle, alternating evens out a slower stretch.
@@ -24,6 +27,7 @@ more than a change of 10-30 ms a cycle, alternating evens out a slower stretch.
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data --baseline HEAD~1
     .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data --late 0.001 --baseline HEAD~1
+    .venv/bin/python bench/bench_live_landings.py /tmp/pulse-bench-live-XXXX/data --history 1600000 --baseline HEAD~1
 """
 
 from __future__ import annotations
@@ -120,8 +124,40 @@ def make_late(later: list, fraction: float, by_s: float) -> list:
     return out
 
 
+def add_history(warehouse: Path, streams: int) -> int:
+    """Store `streams` watch streams of history before the run's own in `int_watch_streams`: copies
+    of its streams moved back by whole multiples of their span (ids made unique, so no replayed
+    heartbeat belongs to one), closed and inserted in time order, as a long live run stores them
+    (at --start 20 a day's 1.6M streams span about a day). Returns the streams stored in all."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse))
+    try:
+        table = "intermediate.int_watch_streams"
+        own, span = con.execute(f"select count(*), epoch(max(last_event_time) - min(first_event_time))"
+                                f" from {table}").fetchall()[0]
+        if streams <= 0 or not own:
+            return own
+        # each copy ends over the stream timeout before the next begins: history is all closed
+        shift = f"(copy.k * {int(span) + 61}) * interval 1 second"
+        moved = {c: f"{c} - {shift}" for c in ("start_time", "first_event_time", "last_event_time",
+                                                "last_arrived_at", "last_ingested_at")}
+        moved |= {"stream_id": "stream_id || '~' || copy.k", "session_id": "session_id || '~' || copy.k",
+                  "stream_date": f"cast(first_event_time - {shift} as date)"}
+        columns = [r[0] for r in con.execute("select column_name from information_schema.columns where"
+                                             " table_schema = 'intermediate' and table_name = 'int_watch_streams'"
+                                             " order by ordinal_position").fetchall()]
+        select = ", ".join(f"{moved.get(c, c)} as {c}" for c in columns)
+        copies = -(-streams // own)
+        con.execute(f"insert into {table} select * from (select {select} from {table}, range(1, {copies + 1})"
+                    f" as copy(k) order by last_event_time desc limit {streams}) order by last_event_time")
+        return con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    finally:
+        con.close()
+
+
 def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: float,
-          late: float = 0.0, late_by_s: float = 60.0) -> None:
+          late: float = 0.0, late_by_s: float = 60.0, history: int = 0) -> None:
     """One setting on one copy: the cycles' seconds and per-model timings as JSON."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -141,6 +177,7 @@ def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: flo
     advance_clock(data_dir / "run" / CLOCK_FILE, first + timedelta(seconds=start_s - SEND_MARGIN_S))
     dbt = RealtimeDbt(data_dir / "warehouse.duckdb")
     dbt.run(with_parents=True)  # through dbt, then recording its statements
+    stored = add_history(data_dir / "warehouse.duckdb", history)
     dbt.run()
     compaction = LiveCompaction(load_settings(), SOURCES)
     cycles = []
@@ -171,6 +208,7 @@ def child(data_dir: Path, cache: bool, start_s: float, end_s: float, step_s: flo
         cycles.append({"rows": rows, "seconds": result.seconds, "timings": result.timings})
     compaction.close()
     cycles[-1]["planning"] = planning_seconds(dbt.compiled)
+    cycles[-1]["streams_stored"] = stored
     dbt.close()
     print(json.dumps(cycles))
 
@@ -224,8 +262,8 @@ def baseline_checkout(rev: str, scratch: Path) -> str:
 
 
 def main() -> int:
-    if len(sys.argv) == 9 and sys.argv[1] == "--child":
-        child(Path(sys.argv[2]), sys.argv[3] == "on", *(float(a) for a in sys.argv[4:9]))
+    if len(sys.argv) == 10 and sys.argv[1] == "--child":
+        child(Path(sys.argv[2]), sys.argv[3] == "on", *(float(a) for a in sys.argv[4:9]), int(sys.argv[9]))
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data_dir", type=Path, help="a data dir a live run left (bench/bench_live.py prints it)")
@@ -235,11 +273,13 @@ def main() -> int:
     ap.add_argument("--runs", default="off,on,on,off", help="Parquet footer cache per run, in order")
     ap.add_argument("--late", type=float, default=0.0, help="fraction of the replayed watch heartbeats made late")
     ap.add_argument("--late-by", type=float, default=60.0, help="seconds a late heartbeat lies back")
+    ap.add_argument("--history", type=int, default=0, metavar="N",
+                    help="watch streams of history stored before the run's own (0: none)")
     ap.add_argument("--baseline", metavar="REV", help="compare this checkout's code with git revision REV's "
                     "instead (footer cache on; REV, this, this, REV)")
     args = ap.parse_args()
-    if not 0 <= args.late < 1 or args.late_by <= 0:
-        ap.error("--late: a fraction from 0 to below 1; --late-by: seconds above 0")
+    if not 0 <= args.late < 1 or args.late_by <= 0 or args.history < 0:
+        ap.error("--late: a fraction from 0 to below 1; --late-by: seconds above 0; --history: 0 or more")
     runs = args.runs.split(",")
     if not runs or any(r not in ("on", "off") for r in runs):
         ap.error(f"--runs {args.runs!r}: a comma-separated list of 'on' and 'off'")
@@ -266,7 +306,7 @@ def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
     """Run each setting on its own copy, in order; print each run, the ratio and the models' timings."""
     results: dict[str, list[list[dict]]] = {}
     for i, (label, script, cache) in enumerate(settings):
-        window = [str(args.start), str(args.end), str(args.step), str(args.late), str(args.late_by)]
+        window = [str(args.start), str(args.end), str(args.step), str(args.late), str(args.late_by), str(args.history)]
         cycles = run_on_copy(script, args.data_dir, scratch, i, [cache, *window],
                              ignore=("warehouse.duckdb*", "analyst.duckdb*", "exports", "reports"))
         if cycles is None:
@@ -275,7 +315,8 @@ def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
         early, late = _thirds(cycles)
         print(f"{label}: {len(cycles)} cycles, mean {_mean_seconds(cycles):.3f} s;"
               f" first third {_mean_seconds(early):.3f} s, last third {_mean_seconds(late):.3f} s;"
-              f" by minute of landings: {_by_minute(cycles, args.step)}", flush=True)
+              f" by minute of landings: {_by_minute(cycles, args.step)}"
+              + (f"; {cycles[-1]['streams_stored']:,} streams stored" if args.history else ""), flush=True)
     means = {k: statistics.mean(_mean_seconds(run) for run in v) for k, v in results.items()}
     if len(means) == 2:
         first, second = means
