@@ -252,7 +252,7 @@ select
     last_arrived_at,
     last_ingested_at
 from streams
-{%- if not is_incremental() %}
--- Stored in time order, as incremental runs append: their reads of recent streams skip the rest.
-order by last_event_time
-{%- endif %}
+{#- Stored in time order, as incremental runs append: their reads of recent streams skip the rest. #}
+{% if not is_incremental() %}
+    order by last_event_time
+{% endif %}
