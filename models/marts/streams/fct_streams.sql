@@ -31,7 +31,8 @@ streams as (
 
 -- From the model, not from `streams`: DuckDB computes a CTE read twice once, whole, and the
 -- view's readers' filters (an hour, the rows landed this run) then no longer reach the table's
--- scan; every query on the view copied the day's streams (0.15 s at 1.6M, 1 ms now).
+-- scan; every query on the view copied the day's streams (0.15 s at 1.6M, 1 ms now; docs/live.md,
+-- run 47).
 newest as (
 
     select
