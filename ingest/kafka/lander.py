@@ -48,7 +48,7 @@ from ingest.kafka.epochs import (
     topic_id_of,
 )
 from ingest.kafka.fetch_ends import FetchEnds
-from ingest.kafka.names import file_stem, resume_points
+from ingest.kafka.names import Resume, file_stem, resume_points
 from ingest.kafka.records import Chunk, lean
 from ingest.lake import (
     ensure_placeholders,
@@ -252,29 +252,37 @@ class KafkaIngester:
         if not tps:
             return
         resume = resume_points(self.settings, self.sources)
-        # In group mode this runs inside the rebalance callback, where the client cannot send another
-        # request: a resume point lost to retention is then seen by the fetch (_out_of_range).
-        starts = {} if self.group else self._log_starts(tps)
-        for tp in sorted(tps):
-            r = resume.get((tp.topic, tp.partition))
-            spec, current_id = self.specs[tp.topic], topic_id_of(self.consumer, tp.topic)
-            if r is None or r.latest is None:
-                part = _Partition(tp, spec, r.epoch if r else 0, 0, None)
-            else:
-                landed_id, last_fp = read_file_metadata(r.path) if r.path else (None, None)
-                part = _Partition(tp, spec, r.epoch, r.latest.first, r.latest.last)
-                part.verify_fp = last_fp  # checked when the replay reaches `fence`
-                if landed_id and current_id and landed_id != current_id:
-                    part = _Partition(tp, spec, r.epoch + 1, 0, None)
-                    self._announce_reset(part, f"its topic id is {current_id}, the lake's newest files of it came "
-                                               f"from topic id {landed_id}", current_id)
-            part.topic_id = current_id
+        parts = {tp: self._partition_from_lake(tp, resume.get((tp.topic, tp.partition))) for tp in sorted(tps)}
+        # Only a partition carrying on from the lake asks where its log starts: offsets it still owes
+        # the lake may have expired. One starting at 0 is not asked: when its log starts later the
+        # fetch answers out of range (_out_of_range), and the embedded broker's ListOffsets(earliest)
+        # can name a later batch than the first (the batch it stored first), which would skip the
+        # batches before it unseen. In group mode this runs inside the rebalance callback, where the
+        # client cannot send another request: the fetch finds an expired resume point there too.
+        carrying = [tp for tp, part in parts.items() if _carries_on(part)]
+        starts = self._log_starts(carrying) if carrying and not self.group else {}
+        for tp, part in parts.items():
             self.parts[tp] = part
-            self._skip_expired(part, starts.get(tp), resumed=r is not None and r.latest is not None
-                               and part.epoch == r.epoch)
+            self._skip_expired(part, starts.get(tp))
             self.consumer.seek(tp, part.position)
             log.info("%s[%d]: resuming at offset %d (epoch %d%s)", tp.topic, tp.partition, part.position,
                      part.epoch, f", replaying up to {part.fence}" if part.fence is not None else "")
+
+    def _partition_from_lake(self, tp: TopicPartition, r: Resume | None) -> _Partition:
+        """The partition's state as the lake's newest files of it leave it (see the module docstring)."""
+        spec, current_id = self.specs[tp.topic], topic_id_of(self.consumer, tp.topic)
+        if r is None or r.latest is None:
+            part = _Partition(tp, spec, r.epoch if r else 0, 0, None)
+        else:
+            landed_id, last_fp = read_file_metadata(r.path) if r.path else (None, None)
+            part = _Partition(tp, spec, r.epoch, r.latest.first, r.latest.last)
+            part.verify_fp = last_fp  # checked when the replay reaches `fence`
+            if landed_id and current_id and landed_id != current_id:
+                part = _Partition(tp, spec, r.epoch + 1, 0, None)
+                self._announce_reset(part, f"its topic id is {current_id}, the lake's newest files of it came "
+                                           f"from topic id {landed_id}", current_id)
+        part.topic_id = current_id
+        return part
 
     def _log_starts(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         """First retained offset of each partition (ListOffsets earliest); {} when unknown."""
@@ -283,14 +291,13 @@ class KafkaIngester:
         except KafkaError:
             return {}  # the fetch answers out of range instead, handled in _out_of_range
 
-    def _skip_expired(self, part: _Partition, start: int | None, resumed: bool) -> None:
-        """Start at the log's first retained offset when retention removed the resume point; offsets the
-        lake was still to land are recorded as lost. A partition never landed in this epoch starts
-        wherever its log starts (nothing of it was promised to the lake)."""
+    def _skip_expired(self, part: _Partition, start: int | None) -> None:
+        """Start a partition carrying on from the lake at the log's first retained offset when
+        retention removed its resume point; offsets the lake was still to land are recorded as lost."""
         if start is None or start <= part.position:
             return
         next_unlanded = part.position if part.fence is None else part.fence + 1
-        if resumed and start > next_unlanded:
+        if start > next_unlanded:
             self._lost(part, next_unlanded, start - 1, "expired from the broker (retention) before they were landed")
         if part.fence is not None and start > part.fence:
             part.fence, part.verify_fp = None, None
@@ -476,7 +483,13 @@ class KafkaIngester:
             return
         for tp in tps:
             part, start = self.parts[tp], starts.get(tp, 0)
-            if part.position < start:
+            if part.position < start and not _carries_on(part):
+                # Nothing of this epoch read yet: its log starts later (retention ran before pulse
+                # first read it), and nothing of it was owed to the lake.
+                log.info("%s[%d]: its log starts at offset %d; landing from there", tp.topic, tp.partition, start)
+                part.position = start
+                self.consumer.seek(tp, start)
+            elif part.position < start:
                 lost_to = start - 1
                 if part.fence is not None:
                     # Replay of the newest range no longer possible: its files stay as they are.
@@ -690,6 +703,12 @@ class _Rebalance(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned):
         self.ingester._start_partitions([tp for tp in assigned if tp not in self.ingester.parts])
+
+
+def _carries_on(part: _Partition) -> bool:
+    """Whether the partition has read or landed offsets of its epoch (a resume point at offset 0
+    always replays the lake's newest range, so it has a fence)."""
+    return part.position > 0 or part.fence is not None
 
 
 def _with_lake_columns(table: pa.Table, spec: SourceSpec, job: _Job, now: datetime) -> pa.Table:

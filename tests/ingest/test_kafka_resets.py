@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -203,6 +203,60 @@ def test_retention_gap_is_recorded_as_lost_by_range_and_fails_the_audit(data_dir
     capsys.readouterr()
     assert main(["lake", "audit", "--sources", "web_events", "--no-broker"]) == 1
     assert "150 message(s) lost" in capsys.readouterr().out
+
+
+def test_a_partition_never_landed_is_read_from_offset_0_whatever_its_log_start_is_said_to_be(
+        data_dir, kafka_broker, monkeypatch):
+    """The embedded broker answers ListOffsets(earliest) with the record batch it stored first, which
+    is a later batch when two producers wrote the partition at once (a fresh-clone run read a topic
+    from offset 479). The fake is that answer; the broker, the fetches and the lake are real. A
+    partition the lake holds nothing of must not start there: offsets 0..299 would be skipped unseen."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker)
+    topic = f"we_first_{free_port()}"
+    monkeypatch.setenv("PULSE_TOPIC_WEB_EVENTS", topic)
+    settings = load_settings()
+    make_topic(kafka_broker, topic, 1)
+    produce(kafka_broker, topic, events(range(500), "f"), 1)
+    real = KafkaConsumer.beginning_offsets
+
+    def stored_first_is_a_later_batch(self, partitions, timeout_ms=None):
+        return {tp: max(start, 300) for tp, start in real(self, partitions, timeout_ms).items()}
+
+    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", stored_first_is_a_later_batch)
+    ingest_until_caught_up(settings, ["web_events"], timeout_s=60)
+    landed = sorted(int(d[1:]) for d in lake_rows(settings)["device_id"].to_pylist())
+    assert landed == list(range(500))
+    assert read_ledger(settings, ["web_events"])[0] == []
+
+
+def test_a_log_that_starts_after_retention_is_landed_from_its_start_and_nothing_is_owed(
+        data_dir, kafka_broker, monkeypatch):
+    """A topic whose first offsets retention removed before pulse first read it: the lake owes
+    nothing of them, so nothing is recorded lost (the audit would fail for ever). Tansu has neither
+    retention nor DeleteRecords, so two answers are faked, as a fetch at offset 0 and the
+    ListOffsets after it would give them: out of range, and a log starting at 350."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker)
+    topic = f"we_late_{free_port()}"
+    monkeypatch.setenv("PULSE_TOPIC_WEB_EVENTS", topic)
+    settings = load_settings()
+    make_topic(kafka_broker, topic, 1)
+    produce(kafka_broker, topic, events(range(500), "r"), 1)
+    real = KafkaConsumer.beginning_offsets
+    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", lambda self, partitions, timeout_ms=None: {
+        tp: max(start, 350) for tp, start in real(self, partitions, timeout_ms).items()})
+    with KafkaIngester(settings, ["web_events"]) as ing:
+        ing._refresh_assignment()
+        tp = TopicPartition(topic, 0)
+        assert ing.parts[tp].position == 0
+        ing._out_of_range({tp: 0})  # what poll() hands it when the fetch at 0 is out of range
+        assert ing.parts[tp].position == 350
+        deadline = time.monotonic() + 60
+        while ing.parts[tp].position < 500 and time.monotonic() < deadline:
+            ing.poll_once(0.2)
+    landed = sorted(int(d[1:]) for d in lake_rows(settings)["device_id"].to_pylist())
+    assert landed == list(range(350, 500))
+    assert read_ledger(settings, ["web_events"])[0] == []
+    assert audit_lake(settings, ["web_events"])[(topic, 0, 0)].ok
 
 
 def test_a_quiet_topic_is_not_lagging_while_its_newest_range_is_replayed(data_dir, kafka_broker, monkeypatch):
