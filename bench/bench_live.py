@@ -327,7 +327,8 @@ class CycleLog(threading.Thread):
             if st.get("cycle") and st.get("stages"):
                 self.cycles.setdefault(st["cycle"], {"at": time.monotonic(), "seconds": st["cycle_seconds"],
                                                      "path": st.get("model_path"),
-                                                     "threads": st.get("duckdb_threads"), **st["stages"],
+                                                     "threads": st.get("duckdb_threads"),
+                                                     "records": st.get("cycle_records", 0), **st["stages"],
                                                      "models": st.get("model_seconds") or {}})
             self.stop.wait(0.1)
 
@@ -336,7 +337,7 @@ class CycleLog(threading.Thread):
         if not rows:
             print("no compiled cycle recorded")
             return
-        stages = [k for k in rows[0] if k not in ("at", "seconds", "path", "models", "threads")]
+        stages = [k for k in rows[0] if k not in ("at", "seconds", "path", "models", "threads", "records")]
         print(f"\nper-stage split over {len(rows)} compiled cycles (seconds)")
         print(f"{'stage':<10}{'mean':>8}{'p95':>8}")
         for k in [*stages, "seconds"]:
@@ -374,6 +375,19 @@ class CycleLog(threading.Thread):
         for k in [*stages, "seconds"]:
             print(f"{'cycle' if k == 'seconds' else k:<10}"
                   + "".join(f"{statistics.mean(r[k] for r in minutes[m]):>8.3f}" for m in whole))
+        # Cycles run back to back, so a longer cycle takes in more records: the cost of one record
+        # tells growth with time from growth with the records a cycle took in.
+        print(f"{'records':<10}" + "".join(f"{statistics.mean(r['records'] for r in minutes[m]):>8.0f}"
+                                              for m in whole))
+
+        def per_1k(m: int, cost) -> str:
+            records = sum(r["records"] for r in minutes[m])
+            return f"{1e3 * sum(cost(r) for r in minutes[m]) / max(records / 1e3, 1e-9):>8.1f}"
+
+        print(f"{'ms/1k rec':<10}" + "".join(per_1k(m, lambda r: r["seconds"]) for m in whole))
+        # the same without the wait for the logs' ends (the embedded broker's fetch)
+        print(f"{' no c-up':<10}" + "".join(per_1k(m, lambda r: r["seconds"] - r.get("catch_up", 0.0))
+                                            for m in whole))
 
     @staticmethod
     def compare_threads(rows: list[dict]) -> None:

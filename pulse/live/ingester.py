@@ -91,6 +91,7 @@ class IngestThread(threading.Thread):
         # Per source, the wall time up to which the broker's records were all landed by the last
         # flush (sources that did not catch up within `catch_up_s` are missing).
         self.caught_up: dict[str, float] = {}
+        self.catch_up_seconds = 0.0  # of the last flush: waiting for the logs' ends (a broker round trip)
         self.error: BaseException | None = None
         self.ready = threading.Event()
         self._topic_source = {settings.topic(s): s for s in sources}
@@ -118,7 +119,9 @@ class IngestThread(threading.Thread):
                     # not caught up within `catch_up_s`: nothing caught up, the clock falls back.
                     catch_up = getattr(ingester, "catch_up", None)
                     backlog = in_backlog(self.progress)
+                    asked = time.perf_counter()
                     caught_up = catch_up(self.catch_up_s) if catch_up and not backlog else {}
+                    self.catch_up_seconds = time.perf_counter() - asked
                     ingester.flush()
                     self.caught_up = caught_up
                     buffered = 0

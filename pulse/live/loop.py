@@ -161,7 +161,8 @@ class LiveLoop:
             if ingest.error is not None:
                 raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
             caught_up = ingest.caught_up
-        stages["land"] = time.perf_counter() - started
+            stages["catch_up"] = ingest.catch_up_seconds
+        stages["land"] = time.perf_counter() - started - stages.get("catch_up", 0.0)
         now = time.time()
         new = self.watch.scan()
         progress = dict(ingest.progress) if ingest is not None else {}
@@ -191,7 +192,7 @@ class LiveLoop:
         oldest = min((d.oldest_ingested for d in new.values() if d.oldest_ingested is not None), default=None)
         lookback = self.lookback.seconds(oldest)
         self.clock.write(self.settings, lookback)
-        stages["detect"] = time.perf_counter() - started - stages["land"]
+        stages["detect"] = time.perf_counter() - started - stages["land"] - stages.get("catch_up", 0.0)
         threads = self.options.threads[self.status.cycle % len(self.options.threads)] if self.options.threads else None
         result = dbt.run(with_parents=first, threads=threads)
         self.lookback.dbt_ran(time.time(), clean=not result.failed)
@@ -226,6 +227,7 @@ class LiveLoop:
             self.compaction.maybe_start()
             stages["compact"] = time.perf_counter() - mark
         self.status.stages = {k: round(v, 4) for k, v in stages.items()}
+        self.status.cycle_records = sum(d.rows for d in new.values())
         self.status.cycle += 1
         self.status.cycle_seconds = time.perf_counter() - started
         self.status.updated_at = now

@@ -40,10 +40,12 @@ class LiveStatus:
     dbt_models: int = 0
     model_path: str = "dbt"  # "dbt" or "compiled" (pulse/live/compiled_run.py)
     duckdb_threads: int | None = None  # compiled path: DuckDB threads of the last replay
-    # last cycle, seconds per stage: land (flush the ingester), detect (scan the lake, move the
-    # clock), model, export (the compiled path's export files; inside model on the dbt path),
-    # alerts, analyst (the analysts' database)
+    # last cycle, seconds per stage: catch_up (the ingester consumes up to the logs' ends: a fetch
+    # from the broker), land (it writes what it consumed), detect (scan the lake, move the clock),
+    # model, export (the compiled path's export files; inside model on the dbt path), alerts,
+    # analyst (the analysts' database), compact
     stages: dict[str, float] = field(default_factory=dict)
+    cycle_records: int = 0  # last cycle: lake rows new to it (what its models took in)
     dbt_parse_seconds: float = 0.0
     lookback_seconds: int | None = None  # lake re-read by the last run (None: the project's default)
     updated_at: float = 0.0
