@@ -375,19 +375,10 @@ class CycleLog(threading.Thread):
         for k in [*stages, "seconds"]:
             print(f"{'cycle' if k == 'seconds' else k:<10}"
                   + "".join(f"{statistics.mean(r[k] for r in minutes[m]):>8.3f}" for m in whole))
-        # Cycles run back to back, so a longer cycle takes in more records: the cost of one record
-        # tells growth with time from growth with the records a cycle took in.
+        # Cycles shorter than the loop's --interval take in about that many seconds of records; longer
+        # ones run back to back and take in what arrived during the one before: more.
         print(f"{'records':<10}" + "".join(f"{statistics.mean(r['records'] for r in minutes[m]):>8.0f}"
                                               for m in whole))
-
-        def per_1k(m: int, cost) -> str:
-            records = sum(r["records"] for r in minutes[m])
-            return f"{1e3 * sum(cost(r) for r in minutes[m]) / max(records / 1e3, 1e-9):>8.1f}"
-
-        print(f"{'ms/1k rec':<10}" + "".join(per_1k(m, lambda r: r["seconds"]) for m in whole))
-        # the same without the wait for the logs' ends (the embedded broker's fetch)
-        print(f"{' no c-up':<10}" + "".join(per_1k(m, lambda r: r["seconds"] - r.get("catch_up", 0.0))
-                                            for m in whole))
 
     @staticmethod
     def compare_threads(rows: list[dict]) -> None:
@@ -420,6 +411,9 @@ def main() -> int:
                     help="seconds of the freshness run (default 400: at least 5 closed minutes for (a))")
     ap.add_argument("--steps", default="2000,5000,10000", help="rates for the keep-up search ('' to skip)")
     ap.add_argument("--step-s", type=float, default=40, help="seconds per step")
+    ap.add_argument("--interval", type=float, default=0.5,
+                    help="the loop's shortest time between two cycles' starts (`pulse run --interval`; default "
+                         "0.5; the loop's own default, 1.0, gives every cycle about a second of records)")
     ap.add_argument("--compare-threads", type=thread_counts, default=(), metavar="A,B",
                     help="the freshness run's cycles alternate A and B DuckDB threads, compared side by side "
                          "(default: the loop's own setting)")
@@ -443,7 +437,7 @@ def main() -> int:
 
         # Freshness at the target rate.
         threads = ["--threads", ",".join(map(str, args.compare_threads))] if args.compare_threads else []
-        run = spawn(env, log, "run", "--plain", "--interval", "0.5", "--no-alerts", *threads)
+        run = spawn(env, log, "run", "--plain", "--interval", str(args.interval), "--no-alerts", *threads)
         time.sleep(8)  # parse + first cycle
         sampler = Sampler(settings.exports_dir)
         cycle_log = CycleLog(settings.data_dir)
@@ -504,7 +498,7 @@ def main() -> int:
                   f"{'cycle s':>9}{'keeps up':>10}")
         best = None
         for rate in steps:
-            run = spawn(env, log, "run", "--plain", "--interval", "0.5", "--no-alerts")
+            run = spawn(env, log, "run", "--plain", "--interval", str(args.interval), "--no-alerts")
             time.sleep(8)
             sampler = Sampler(settings.exports_dir)
             gens = generators(env, log, rate, args.step_s)
