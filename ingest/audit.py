@@ -205,16 +205,25 @@ def add_broker_view(settings: Settings, audits: dict[tuple[str, int, int], Parti
         if not tps:
             return
         consumer.assign(tps)
-        firsts = consumer.beginning_offsets(tps, timeout_ms=int(timeout_s * 1000))
-        consumer.seek_to_beginning(*tps)
+        # Where each log starts, from the first record a fetch at offset 0 returns (a log that starts
+        # later is reset to its start): not ListOffsets(earliest), which the embedded broker answers
+        # with the batch it stored first, a later one when two producers wrote the partition at once.
+        for tp in tps:
+            consumer.seek(tp, 0)
+        firsts: dict = {}
         highwater: dict = {}
         deadline = time.monotonic() + timeout_s
-        while len(highwater) < len(tps) and time.monotonic() < deadline:
-            consumer.poll(timeout_ms=300, max_records=1)  # a fetch answers the high watermark
+        while (len(highwater) < len(tps) or len(firsts) < len(tps)) and time.monotonic() < deadline:
+            for tp, records in consumer.poll(timeout_ms=300, max_records=100).items():
+                if records and tp not in firsts:
+                    firsts[tp] = records[0].offset
+                    consumer.pause(tp)
             for tp in tps:
-                hw = consumer.highwater(tp)
+                hw = consumer.highwater(tp)  # a fetch answers the high watermark
                 if hw is not None:
                     highwater[tp] = hw
+                    if tp not in firsts and consumer.position(tp) >= hw:
+                        firsts[tp] = hw  # nothing retained
         for tp in tps:
             epochs = [k[2] for k in audits if k[:2] == (tp.topic, tp.partition)]
             key = (tp.topic, tp.partition, max(epochs) if epochs else 0)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 
 from ingest.audit import add_broker_view, audit_lake
@@ -168,6 +168,26 @@ def test_audit_reports_a_missing_range(topic_settings):
     assert audit.missing == [(10, 19)] and not audit.ok
     assert main(["lake", "audit", "--sources", "web_events"]) == 1
 
+
+
+def test_audit_reports_a_missing_first_range_whatever_the_log_start_is_said_to_be(topic_settings, monkeypatch):
+    """The embedded broker can answer ListOffsets(earliest) with a later batch than its first (the
+    one it stored first); the audit's broker view must not take that for the log's start, or a lost
+    first flush would look like offsets retention removed. The fake is that answer."""
+    settings, topic = topic_settings
+    make_topic(settings.bootstrap, topic, 1)
+    produce(settings.bootstrap, topic, [json.dumps(web_event(i)).encode() for i in range(30)], 1)
+    ingest_until_caught_up(settings, ["web_events"], flush_records=10, timeout_s=60)
+    files = sorted(kafka_files(source_roots(settings, ["web_events"])), key=lambda f: f[1].first)
+    files[0][0].unlink()  # lose the first flush
+    real = KafkaConsumer.beginning_offsets
+    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", lambda self, partitions, timeout_ms=None: {
+        tp: max(start, 10) for tp, start in real(self, partitions, timeout_ms).items()})
+    audits = audit_lake(settings, ["web_events"])
+    add_broker_view(settings, audits, {topic: "web_events"})
+    [audit] = audits.values()
+    assert audit.broker_first == 0 and audit.broker_highwater == 30
+    assert audit.missing == [(0, 9)] and not audit.ok
 
 BATCH = SourceSpec(
     name="test_batches",
