@@ -483,13 +483,10 @@ class KafkaIngester:
             return
         for tp in tps:
             part, start = self.parts[tp], starts.get(tp, 0)
-            if part.position < start and not _carries_on(part):
-                # Nothing of this epoch read yet: its log starts later (retention ran before pulse
-                # first read it), and nothing of it was owed to the lake.
-                log.info("%s[%d]: its log starts at offset %d; landing from there", tp.topic, tp.partition, start)
-                part.position = start
-                self.consumer.seek(tp, start)
-            elif part.position < start:
+            if part.position < start:
+                # Offsets of this epoch read or landed: the lake was owed the rest, up to the log start.
+                # None yet: retention ran before pulse first read the log, and nothing was owed.
+                owed = _carries_on(part)
                 lost_to = start - 1
                 if part.fence is not None:
                     # Replay of the newest range no longer possible: its files stay as they are.
@@ -498,8 +495,10 @@ class KafkaIngester:
                     skip_from = part.position
                 self._flush_partition(part, final=True)
                 part.fence, part.verify_fp = None, None
-                if skip_from <= lost_to:
+                if owed and skip_from <= lost_to:
                     self._lost(part, skip_from, lost_to, "expired from the broker (retention) before they were landed")
+                elif not owed:
+                    log.info("%s[%d]: its log starts at offset %d; landing from there", tp.topic, tp.partition, start)
                 part.position = max(start, skip_from)
                 self.consumer.seek(tp, part.position)
             else:

@@ -162,7 +162,8 @@ class LiveLoop:
                 raise RuntimeError(f"Kafka ingestion failed: {ingest.error}")
             caught_up = ingest.caught_up
             stages["catch_up"] = ingest.catch_up_seconds
-        stages["land"] = time.perf_counter() - started - stages.get("catch_up", 0.0)
+        landed = time.perf_counter()
+        stages["land"] = landed - started - stages.get("catch_up", 0.0)
         now = time.time()
         new = self.watch.scan()
         progress = dict(ingest.progress) if ingest is not None else {}
@@ -192,7 +193,7 @@ class LiveLoop:
         oldest = min((d.oldest_ingested for d in new.values() if d.oldest_ingested is not None), default=None)
         lookback = self.lookback.seconds(oldest)
         self.clock.write(self.settings, lookback)
-        stages["detect"] = time.perf_counter() - started - stages["land"] - stages.get("catch_up", 0.0)
+        stages["detect"] = time.perf_counter() - landed
         threads = self.options.threads[self.status.cycle % len(self.options.threads)] if self.options.threads else None
         result = dbt.run(with_parents=first, threads=threads)
         self.lookback.dbt_ran(time.time(), clean=not result.failed)

@@ -169,6 +169,13 @@ def test_audit_reports_a_missing_range(topic_settings):
     assert main(["lake", "audit", "--sources", "web_events"]) == 1
 
 
+def log_start_said_to_be(monkeypatch, offset: int) -> None:
+    """Fakes the broker's ListOffsets(earliest) answer as `offset` at least: what the embedded broker
+    answers when it stored a later batch first, or a real Kafka after retention."""
+    real = KafkaConsumer.beginning_offsets
+    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", lambda self, partitions, timeout_ms=None: {
+        tp: max(start, offset) for tp, start in real(self, partitions, timeout_ms).items()})
+
 
 def test_audit_reports_a_missing_first_range_whatever_the_log_start_is_said_to_be(topic_settings, monkeypatch):
     """The embedded broker can answer ListOffsets(earliest) with a later batch than its first (the
@@ -180,14 +187,13 @@ def test_audit_reports_a_missing_first_range_whatever_the_log_start_is_said_to_b
     ingest_until_caught_up(settings, ["web_events"], flush_records=10, timeout_s=60)
     files = sorted(kafka_files(source_roots(settings, ["web_events"])), key=lambda f: f[1].first)
     files[0][0].unlink()  # lose the first flush
-    real = KafkaConsumer.beginning_offsets
-    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", lambda self, partitions, timeout_ms=None: {
-        tp: max(start, 10) for tp, start in real(self, partitions, timeout_ms).items()})
+    log_start_said_to_be(monkeypatch, 10)
     audits = audit_lake(settings, ["web_events"])
     add_broker_view(settings, audits, {topic: "web_events"})
     [audit] = audits.values()
     assert audit.broker_first == 0 and audit.broker_highwater == 30
     assert audit.missing == [(0, 9)] and not audit.ok
+
 
 BATCH = SourceSpec(
     name="test_batches",

@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -31,7 +31,7 @@ from ingest.kafka.names import kafka_files, parse_name
 from pulse import broker
 from pulse.cli import main
 from tests.conftest import REPO, free_port
-from tests.ingest.test_kafka_ingest import _wait, lake_rows, make_topic, produce, web_event
+from tests.ingest.test_kafka_ingest import _wait, lake_rows, log_start_said_to_be, make_topic, produce, web_event
 
 pytestmark = pytest.mark.integration
 
@@ -205,24 +205,24 @@ def test_retention_gap_is_recorded_as_lost_by_range_and_fails_the_audit(data_dir
     assert "150 message(s) lost" in capsys.readouterr().out
 
 
+def topic_holding(kafka_broker: str, monkeypatch, prefix: str, messages: list[bytes]):
+    """Settings whose web_events topic is a new one-partition topic holding `messages`; and its name."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker)
+    topic = f"{prefix}_{free_port()}"
+    monkeypatch.setenv("PULSE_TOPIC_WEB_EVENTS", topic)
+    make_topic(kafka_broker, topic, 1)
+    produce(kafka_broker, topic, messages, 1)
+    return load_settings(), topic
+
+
 def test_a_partition_never_landed_is_read_from_offset_0_whatever_its_log_start_is_said_to_be(
         data_dir, kafka_broker, monkeypatch):
     """The embedded broker answers ListOffsets(earliest) with the record batch it stored first, which
     is a later batch when two producers wrote the partition at once (a fresh-clone run read a topic
     from offset 479). The fake is that answer; the broker, the fetches and the lake are real. A
     partition the lake holds nothing of must not start there: offsets 0..299 would be skipped unseen."""
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker)
-    topic = f"we_first_{free_port()}"
-    monkeypatch.setenv("PULSE_TOPIC_WEB_EVENTS", topic)
-    settings = load_settings()
-    make_topic(kafka_broker, topic, 1)
-    produce(kafka_broker, topic, events(range(500), "f"), 1)
-    real = KafkaConsumer.beginning_offsets
-
-    def stored_first_is_a_later_batch(self, partitions, timeout_ms=None):
-        return {tp: max(start, 300) for tp, start in real(self, partitions, timeout_ms).items()}
-
-    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", stored_first_is_a_later_batch)
+    settings, _ = topic_holding(kafka_broker, monkeypatch, "we_first", events(range(500), "f"))
+    log_start_said_to_be(monkeypatch, 300)
     ingest_until_caught_up(settings, ["web_events"], timeout_s=60)
     landed = sorted(int(d[1:]) for d in lake_rows(settings)["device_id"].to_pylist())
     assert landed == list(range(500))
@@ -235,15 +235,8 @@ def test_a_log_that_starts_after_retention_is_landed_from_its_start_and_nothing_
     nothing of them, so nothing is recorded lost (the audit would fail for ever). Tansu has neither
     retention nor DeleteRecords, so two answers are faked, as a fetch at offset 0 and the
     ListOffsets after it would give them: out of range, and a log starting at 350."""
-    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_broker)
-    topic = f"we_late_{free_port()}"
-    monkeypatch.setenv("PULSE_TOPIC_WEB_EVENTS", topic)
-    settings = load_settings()
-    make_topic(kafka_broker, topic, 1)
-    produce(kafka_broker, topic, events(range(500), "r"), 1)
-    real = KafkaConsumer.beginning_offsets
-    monkeypatch.setattr(KafkaConsumer, "beginning_offsets", lambda self, partitions, timeout_ms=None: {
-        tp: max(start, 350) for tp, start in real(self, partitions, timeout_ms).items()})
+    settings, topic = topic_holding(kafka_broker, monkeypatch, "we_late", events(range(500), "r"))
+    log_start_said_to_be(monkeypatch, 350)
     with KafkaIngester(settings, ["web_events"]) as ing:
         ing._refresh_assignment()
         tp = TopicPartition(topic, 0)
