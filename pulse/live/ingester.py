@@ -1,11 +1,11 @@
 """Drive the Kafka lander (`ingest.kafka.lander.KafkaIngester`) from a background thread.
 
-The thread owns the ingester (kafka-python consumers are not thread-safe) and lands only when
-the loop asks, at the start of a cycle. Before landing it catches up with the ends the topics'
-logs have at that moment, so the loop knows up to when the broker's records are all in the lake
-(`caught_up`, for the arrival clock). Between cycles it polls only when the loop is slow to ask
-(IDLE_POLL_S) or through a backlog (without pause), so that at the loop's pace a cycle costs the
-broker one fetch. The loop reads the latest lag per source from here.
+The thread owns the ingester (kafka-python consumers are not thread-safe): it keeps polling
+(every POLL_EVERY_S, without pause through a backlog), so consuming goes on while dbt
+runs, and lands only when the loop asks, at the start of a cycle. Before landing it catches up
+with the ends the topics' logs have at that moment, so the loop knows up to when the broker's
+records are all in the lake (`caught_up`, for the arrival clock). The loop reads the latest lag
+per source from here.
 """
 
 from __future__ import annotations
@@ -46,13 +46,12 @@ def progress_by_source(stats: Any, topic_source: Mapping[str, str]) -> dict[str,
     return out
 
 
-# While caught up, the thread fetches only for the loop's flush (whose catch-up sends a fetch
-# anyway), or after this long without one: a cycle costs the broker one fetch. The embedded broker
-# lists every record batch a partition holds to answer a fetch with new records
-# (docs/architecture.md), so each fetch costs more as a run goes on; polling every 0.5 s between
-# flushes, as before, made two or three of them a cycle (docs/live.md, run 51). Records wait in
-# the broker instead of in memory until the flush, which lands them in the same cycle either way.
-IDLE_POLL_S = 2.0
+# While caught up, the thread polls at most this often, without waiting: the poll takes what the
+# last fetch brought and sends the next. What it polls waits in memory for the next cycle anyway,
+# and the flush catches up with the logs' ends first. The embedded broker lists every batch a
+# partition holds to answer a fetch with new records (docs/architecture.md), so each fetch costs
+# more as the run goes on: fewer fetches, less of its growing load on the machine.
+POLL_EVERY_S = 0.5
 # A source is in a backlog when the records waiting for it are older than this: then the thread
 # polls without pause and the flush does not try to catch up. Not on a lag alone: a few records
 # always wait (those produced during the poll interval, and the embedded broker reads a partition's
@@ -74,7 +73,7 @@ class IngestThread(threading.Thread):
     """
 
     def __init__(self, settings: Settings, sources: list[str], *, poll_timeout_s: float = 0.2,
-                 max_buffered: int = 300_000, catch_up_s: float = 1.0, idle_poll_s: float = IDLE_POLL_S,
+                 max_buffered: int = 300_000, catch_up_s: float = 1.0, poll_every_s: float = POLL_EVERY_S,
                  factory: Callable[..., Any] | None = None):
         super().__init__(name="pulse-ingest", daemon=True)
         self.settings = settings
@@ -87,7 +86,7 @@ class IngestThread(threading.Thread):
         self._flushed = threading.Condition()
         self._flush_count = 0
         self.catch_up_s = catch_up_s  # longest a flush waits to reach the logs' ends
-        self.idle_poll_s = idle_poll_s  # while caught up: the longest time without a poll
+        self.poll_every_s = poll_every_s  # while caught up: the shortest time between two polls
         self.progress: dict[str, SourceProgress] = {}
         # Per source, the wall time up to which the broker's records were all landed by the last
         # flush (sources that did not catch up within `catch_up_s` are missing).
@@ -112,7 +111,6 @@ class IngestThread(threading.Thread):
             return
         self.ready.set()
         buffered = 0
-        polled_at = time.time()
         try:
             while not self._stopping.is_set():
                 if self._flush_wanted.is_set():
@@ -121,14 +119,11 @@ class IngestThread(threading.Thread):
                     # not caught up within `catch_up_s`: nothing caught up, the clock falls back.
                     catch_up = getattr(ingester, "catch_up", None)
                     backlog = in_backlog(self.progress)
-                    asked, asked_wall = time.perf_counter(), time.time()
+                    asked = time.perf_counter()
                     caught_up = catch_up(self.catch_up_s) if catch_up and not backlog else {}
                     self.catch_up_seconds = time.perf_counter() - asked
                     ingester.flush()
                     self.caught_up = caught_up
-                    if catch_up and not backlog:  # the catch-up's polls: their lags are the newest
-                        polled_at = asked_wall
-                        self._note_progress(ingester.stats(), polled_at)
                     buffered = 0
                     with self._flushed:
                         self._flush_count += 1
@@ -136,13 +131,16 @@ class IngestThread(threading.Thread):
                 if buffered >= self.max_buffered:
                     self._flush_wanted.wait(self.poll_timeout_s)  # back-pressure until the next cycle
                     continue
-                backlog = in_backlog(self.progress)
-                if not backlog and time.time() < polled_at + self.idle_poll_s:
-                    self._flush_wanted.wait(polled_at + self.idle_poll_s - time.time())
-                    continue  # the flush fetches, or the idle time is up
                 polled_at = time.time()
-                buffered = self._note_progress(ingester.poll_once(self.poll_timeout_s if backlog else 0.0),
-                                               polled_at)
+                backlog = in_backlog(self.progress)
+                progress = progress_by_source(ingester.poll_once(self.poll_timeout_s if backlog else 0.0),
+                                              self._topic_source)
+                for p in progress.values():
+                    p.polled_at = polled_at
+                buffered = sum(p.buffered for p in progress.values())
+                self.progress = {**self.progress, **progress}
+                if not in_backlog(progress):  # the next poll can wait
+                    self._flush_wanted.wait(max(0.0, polled_at + self.poll_every_s - time.time()))
             ingester.flush()
         except BaseException as exc:
             self.error = exc
@@ -153,14 +151,6 @@ class IngestThread(threading.Thread):
                 with self._flushed:
                     self._flush_count += 1
                     self._flushed.notify_all()
-
-    def _note_progress(self, stats: Any, polled_at: float) -> int:
-        """Take the lag per source from a poll's stats; returns the messages buffered."""
-        progress = progress_by_source(stats, self._topic_source)
-        for p in progress.values():
-            p.polled_at = polled_at
-        self.progress = {**self.progress, **progress}
-        return sum(p.buffered for p in progress.values())
 
     def flush(self, timeout_s: float = 60.0) -> bool:
         """Ask the thread to catch up with the logs' ends and land everything polled; wait until it has."""
