@@ -91,8 +91,7 @@ class Sampler(threading.Thread):
         self.interactions: list[float] = []
         self.streams: list[float] = []
         self.minutes: list[float] = []
-        self._open: set = set()
-        self._closed: set = set()
+        self._open: dict = {}  # stream_id -> its last event when last seen open, until seen closed
         self._minutes_seen: set = set()  # minutes starting before `since` are not timed
         self._con = duckdb.connect()
 
@@ -111,14 +110,21 @@ class Sampler(threading.Thread):
             rows = self.q("fct_interactions_overview", "select last_interaction_at from {t}")
             if rows and rows[0][0] is not None and rows[0][0] >= self.since:
                 self.interactions.append((now - rows[0][0]).total_seconds())
-            rows = self.q("fct_streams", "select stream_id, is_open, last_event_time from {t}")
+            # The open streams, and the closed ones that may have been open at the last sample (a
+            # stream's last event only moves on): not every stream the run closed, every sample.
+            newer = min(self._open.values(), default=None)
+            rows = self.q("fct_streams", "select stream_id, is_open, last_event_time from {t} where is_open"
+                          + ("" if newer is None else f" or last_event_time >= timestamp '{newer.isoformat(sep=' ')}'"))
             if rows is not None:
                 for stream_id, is_open, last in rows:
                     if is_open:
-                        self._open.add(stream_id)
-                    elif stream_id in self._open and stream_id not in self._closed:
-                        self._closed.add(stream_id)
+                        self._open[stream_id] = last
+                    elif self._open.pop(stream_id, None) is not None:
                         self.streams.append((now - (last + timedelta(seconds=60))).total_seconds())
+                # A stream seen open that is not among these rows went into another (a late
+                # heartbeat merged two): it never closes, so it must not hold the filter back.
+                for stream_id in self._open.keys() - {row[0] for row in rows}:
+                    del self._open[stream_id]
             rows = self.q(MINUTE_EXPORT, "select distinct minute_timestamp from {t}")
             if rows is not None:
                 for key in set(rows) - self._minutes_seen:

@@ -11,8 +11,8 @@ cycle after each, with the loop's landing lookback (0: each cycle reads exactly 
 arrival clock moved on to the end of each step's landings (less the send margin, as live) and
 compaction. Each setting runs in its own process on its own copy, A B B A; it prints the seconds per
 cycle of each run (also by minute of landings replayed), the ratio, and the models' mean seconds
-per cycle in the first and last third, beside the seconds DuckDB takes to plan (parse, bind,
-optimize) each model's statements.
+per cycle in the first and last third and by minute, beside the seconds DuckDB takes to plan
+(parse, bind, optimize) each model's statements.
 With `--late F`, a fraction F of the replayed watch heartbeats (every 1/F-th by offset) is stamped
 `--late-by` seconds earlier in event time, so it lands behind its session's newer heartbeats, as
 late telemetry does: `int_watch_streams` re-streams such a session from the start of its stream.
@@ -240,11 +240,15 @@ def _mean_seconds(cycles: list[dict]) -> float:
     return statistics.mean(c["seconds"] for c in cycles)
 
 
-def _by_minute(cycles: list[dict], step_s: float) -> str:
-    """Mean seconds per cycle in each whole minute of replayed landings: does the cost level off?"""
+def _by_minute(cycles: list[dict], step_s: float, model: str | None = None) -> str:
+    """Mean seconds per cycle (or of one model in it) in each whole minute of replayed landings:
+    does the cost level off, and which model does not?"""
     per_minute = max(1, round(60 / step_s))
     whole = len(cycles) // per_minute
-    return " ".join(f"{_mean_seconds(cycles[i * per_minute:(i + 1) * per_minute]):.3f}" for i in range(whole))
+    minutes = [cycles[i * per_minute:(i + 1) * per_minute] for i in range(whole)]
+    if model is None:
+        return " ".join(f"{_mean_seconds(m):.3f}" for m in minutes)
+    return " ".join(f"{statistics.mean(c['timings'].get(model, 0.0) for c in m):.3f}" for m in minutes)
 
 
 def _thirds(cycles: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -327,10 +331,11 @@ def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
                         key=lambda m: -statistics.mean(c["timings"].get(m, 0.0) for c in late))
         planning = run_list[-1][-1].get("planning", {})
         print(f"{label}, mean seconds per cycle, first third -> last third "
-              f"(and planning them after the last cycle: {sum(planning.values()):.3f} s in all):")
+              f"(and planning them after the last cycle: {sum(planning.values()):.3f} s in all), by minute:")
         for m in models[:10]:
             print(f"  {m:40s} {statistics.mean(c['timings'].get(m, 0.0) for c in early):.3f} -> "
-                  f"{statistics.mean(c['timings'].get(m, 0.0) for c in late):.3f}  plan {planning.get(m, 0.0):.3f}")
+                  f"{statistics.mean(c['timings'].get(m, 0.0) for c in late):.3f}  plan {planning.get(m, 0.0):.3f}"
+                  f"  by minute: {_by_minute(run_list[-1], args.step, m)}")
     return 0
 
 
