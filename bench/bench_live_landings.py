@@ -236,8 +236,11 @@ def planning_seconds(compiled) -> dict[str, float]:
     return out
 
 
-def _mean_seconds(cycles: list[dict]) -> float:
-    return statistics.mean(c["seconds"] for c in cycles)
+def _mean_seconds(cycles: list[dict], model: str | None = None) -> float:
+    """Mean seconds per cycle, of the whole cycle or of one model in it."""
+    if model is None:
+        return statistics.mean(c["seconds"] for c in cycles)
+    return statistics.mean(c["timings"].get(model, 0.0) for c in cycles)
 
 
 def _by_minute(cycles: list[dict], step_s: float, model: str | None = None) -> str:
@@ -245,10 +248,8 @@ def _by_minute(cycles: list[dict], step_s: float, model: str | None = None) -> s
     does the cost level off, and which model does not?"""
     per_minute = max(1, round(60 / step_s))
     whole = len(cycles) // per_minute
-    minutes = [cycles[i * per_minute:(i + 1) * per_minute] for i in range(whole)]
-    if model is None:
-        return " ".join(f"{_mean_seconds(m):.3f}" for m in minutes)
-    return " ".join(f"{statistics.mean(c['timings'].get(model, 0.0) for c in m):.3f}" for m in minutes)
+    return " ".join(f"{_mean_seconds(cycles[i * per_minute:(i + 1) * per_minute], model):.3f}"
+                    for i in range(whole))
 
 
 def _thirds(cycles: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -328,13 +329,13 @@ def _compare(args, settings: list[tuple[str, str, str]], scratch: Path) -> int:
     for label, run_list in results.items():
         early, late = _thirds(run_list[-1])
         models = sorted({m for c in run_list[-1] for m in c["timings"]},
-                        key=lambda m: -statistics.mean(c["timings"].get(m, 0.0) for c in late))
+                        key=lambda m: -_mean_seconds(late, m))
         planning = run_list[-1][-1].get("planning", {})
         print(f"{label}, mean seconds per cycle, first third -> last third "
               f"(and planning them after the last cycle: {sum(planning.values()):.3f} s in all), by minute:")
         for m in models[:10]:
-            print(f"  {m:40s} {statistics.mean(c['timings'].get(m, 0.0) for c in early):.3f} -> "
-                  f"{statistics.mean(c['timings'].get(m, 0.0) for c in late):.3f}  plan {planning.get(m, 0.0):.3f}"
+            print(f"  {m:40s} {_mean_seconds(early, m):.3f} -> {_mean_seconds(late, m):.3f}"
+                  f"  plan {planning.get(m, 0.0):.3f}"
                   f"  by minute: {_by_minute(run_list[-1], args.step, m)}")
     return 0
 

@@ -40,8 +40,9 @@ def one_run(linger_ms: int, rate: float, duration: float, consumer: bool = True)
     procs: list[subprocess.Popen] = []
     broker_pid = broker.start(settings).pid
     try:
-        procs = generators(env, log, rate, duration, linger_ms)
-        groups = {"broker": [broker_pid], "generators": [p.pid for p in procs]}
+        gens = generators(env, log, rate, duration, linger_ms)
+        procs = list(gens)
+        groups = {"broker": [broker_pid], "generators": [p.pid for p in gens]}
         if consumer:
             time.sleep(2)  # the generators create the topics
             ingester = subprocess.Popen([sys.executable, "-m", "pulse.cli", "ingest", "kafka", "--follow", "--no-live"],
@@ -53,7 +54,7 @@ def one_run(linger_ms: int, rate: float, duration: float, consumer: bool = True)
         before = {name: sum(cpu_seconds(p) or 0.0 for p in pids) for name, pids in groups.items()}
         started = time.monotonic()
         window = 1
-        while any(p.poll() is None for p in procs[:len(groups["generators"])]):
+        while any(p.poll() is None for p in gens):
             time.sleep(0.5)
             if time.monotonic() - started < window * WINDOW_S:
                 continue
