@@ -14,7 +14,8 @@ view_log (rate split 50/25/25), and `pulse run` as a subprocess, and samples the
 start: a run of 360 s gives 4 or 5, one of 400 s (the default) 5 or 6.
 Each cycle's per-stage split (land, detect, model, export, alerts, analyst) is read from the
 loop's status file; the cycles of the first and the last minute are compared (a cycle's cost
-should follow the new data, not the time the loop has run). The cores each process used over the
+should follow the new data, not the time the loop has run), and so is the trend over every cycle.
+With `--pin` the loop has the first core and everything else the others. The cores each process used over the
 run (the loop with its ingester, the broker, the generators) show what share of the machine the loop had.
 Side by side in the same run, the baseline: a realtime cycle through dbt (a run on the reused
 manifest) vs the compiled path (the statements of one dbt run replayed, pulse/live/compiled_run.py).
@@ -24,6 +25,7 @@ stays bounded and the aggregates' freshness does not grow through the step.
     .venv/bin/python bench/bench_live.py                       # 5k events/s, 400 s, then steps
     .venv/bin/python bench/bench_live.py --rate 2000 --duration 120 --steps 1000,2000,4000
     .venv/bin/python bench/bench_live.py --duration 240 --steps '' --compare-threads 1,2
+    .venv/bin/python bench/bench_live.py --duration 600 --steps '' --interval 1.0 --pin
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from pulse import broker  # noqa: E402
 from pulse.commands.run import thread_counts  # noqa: E402
 from pulse.serve.export_reader import parquet_source  # noqa: E402
 
+STOLEN = "stolen by the host"
 SPLIT = {"interactions": 0.5, "watch_events": 0.25, "view_log": 0.25}
 MINUTE_EXPORT = "fct_campaign_views_minute"
 # The generators hand what is due to the producer every 10 ms at most: waking for each record (one
@@ -149,9 +152,10 @@ def bench_env(work: Path, topic_prefix: str) -> dict:
 CHILDREN: list[subprocess.Popen] = []  # stopped on the way out, whatever happens
 
 
-def spawn(env: dict, log: Path, *args: str) -> subprocess.Popen:
+def spawn(env: dict, log: Path, *args: str, cpus: set[int] | None = None) -> subprocess.Popen:
     p = subprocess.Popen([sys.executable, "-m", "pulse.cli", *args], env=env, cwd=REPO,
-                         stdout=log.open("a"), stderr=subprocess.STDOUT)
+                         stdout=log.open("a"), stderr=subprocess.STDOUT,
+                         preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
     CHILDREN.append(p)
     return p
 
@@ -245,6 +249,15 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def steal_seconds() -> float | None:
+    """CPU seconds the hypervisor ran something else while this machine's cores had work (the
+    `steal` of /proc/stat, all cores), None when unknown."""
+    try:
+        return int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 class CpuShare:
     """Cores each process of the run used from its creation to `stop()`: the machine is shared, and
     the loop's cycles slow down with what the broker and the generators take."""
@@ -253,17 +266,22 @@ class CpuShare:
         self.pids = pids
         self.started = time.monotonic()
         self.marks: list[tuple[float, dict[str, list[float | None]]]] = []
+        self.steal: list[float | None] = []
         self.mark()
 
     def mark(self) -> None:
         """Note each process's CPU seconds now (the first mark is the start; `by_minute` compares them)."""
         self.marks.append((time.monotonic(), {name: [cpu_seconds(p) for p in ps] for name, ps in self.pids.items()}))
+        self.steal.append(steal_seconds())
 
     def by_minute(self) -> list[dict[str, float]]:
-        """Cores per process between consecutive marks."""
+        """Cores per process between consecutive marks, and the cores the host took (steal)."""
         out = []
-        for (t0, a), (t1, b) in zip(self.marks, self.marks[1:], strict=False):
+        for i, ((t0, a), (t1, b)) in enumerate(zip(self.marks, self.marks[1:], strict=False)):
             row = {}
+            s0, s1 = self.steal[i], self.steal[i + 1]
+            if s0 is not None and s1 is not None:
+                row[STOLEN] = (s1 - s0) / (t1 - t0)
             for name in self.pids:
                 pairs = list(zip(b[name], a[name], strict=True))
                 if all(x is not None and y is not None for x, y in pairs):
@@ -318,6 +336,14 @@ print(json.dumps([compiled, each]))
     return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def trend(rows: list[dict], key: str) -> float | None:
+    """Least-squares slope of `key` (seconds) over the cycles' times, in seconds per minute of the run."""
+    ts, xs = [(r["at"] - rows[0]["at"]) / 60 for r in rows], [r[key] for r in rows]
+    if len(rows) < 3 or ts[-1] <= 0:
+        return None
+    return statistics.linear_regression(ts, xs).slope
+
+
 class CycleLog(threading.Thread):
     """Reads the loop's status file and keeps one record per cycle (its stages and total)."""
 
@@ -355,6 +381,12 @@ class CycleLog(threading.Thread):
         a, b = statistics.mean(first), statistics.mean(last)
         print(f"cycle cost, first minute {a:.3f} s ({len(first)} cycles) vs last minute {b:.3f} s "
               f"({len(last)} cycles): {b / a:.2f}x")
+        # One minute against another is noisy (the minute models' current minute fills within each
+        # minute; a neighbour's burst lands in one): the trend of every cycle of the run as well.
+        slope = trend(rows, "seconds")
+        if slope is not None:
+            print(f"cycle cost trend over the run (least squares, every cycle): {slope * 1000:+.1f} ms per minute, "
+                  f"{slope / statistics.mean(r['seconds'] for r in rows) * 100:+.1f}% of the mean cycle per minute")
         self.by_minute(rows, stages)
         # Where the growth is: each model's mean seconds per cycle, first minute vs last minute.
         early = [r["models"] for r in rows if r["at"] - t0 <= 60]
@@ -376,11 +408,13 @@ class CycleLog(threading.Thread):
         for r in rows:
             minutes.setdefault(int((r["at"] - t0) // 60), []).append(r)
         whole = [m for m in sorted(minutes) if (m + 1) * 60 <= rows[-1]["at"] - t0]
-        print(f"\nmean seconds per cycle by minute of the run\n{'stage':<10}"
-              + "".join(f"{f'min {m + 1}':>8}" for m in whole))
+        print(f"\nmean seconds per cycle by minute of the run, and the trend over every cycle\n{'stage':<10}"
+              + "".join(f"{f'min {m + 1}':>8}" for m in whole) + f"{'ms/min':>8}")
         for k in [*stages, "seconds"]:
+            slope = trend(rows, k)
             print(f"{'cycle' if k == 'seconds' else k:<10}"
-                  + "".join(f"{statistics.mean(r[k] for r in minutes[m]):>8.3f}" for m in whole))
+                  + "".join(f"{statistics.mean(r[k] for r in minutes[m]):>8.3f}" for m in whole)
+                  + (f"{slope * 1000:>+8.1f}" if slope is not None else ""))
         # Cycles shorter than the loop's --interval take in about that many seconds of records; longer
         # ones run back to back and take in what arrived during the one before: more.
         print(f"{'records':<10}" + "".join(f"{statistics.mean(r['records'] for r in minutes[m]):>8.0f}"
@@ -423,7 +457,18 @@ def main() -> int:
     ap.add_argument("--compare-threads", type=thread_counts, default=(), metavar="A,B",
                     help="the freshness run's cycles alternate A and B DuckDB threads, compared side by side "
                          "(default: the loop's own setting)")
+    ap.add_argument("--pin", action="store_true",
+                    help="the loop on the first core, the broker, generators and this bench on the others "
+                         "(as when the broker runs on its own machine): what the loop's cycle costs when "
+                         "its neighbours' load does not reach its core")
     args = ap.parse_args()
+    loop_cpus = None
+    if args.pin:  # set before the broker starts: every child but the loop inherits the other cores
+        cores = sorted(os.sched_getaffinity(0))
+        if len(cores) < 2:
+            ap.error("--pin needs at least two cores")
+        loop_cpus = {cores[0]}
+        os.sched_setaffinity(0, set(cores[1:]))
 
     work = Path(tempfile.mkdtemp(prefix="pulse-bench-live-"))
     env = bench_env(work, "bench")
@@ -443,7 +488,8 @@ def main() -> int:
 
         # Freshness at the target rate.
         threads = ["--threads", ",".join(map(str, args.compare_threads))] if args.compare_threads else []
-        run = spawn(env, log, "run", "--plain", "--interval", str(args.interval), "--no-alerts", *threads)
+        run = spawn(env, log, "run", "--plain", "--interval", str(args.interval), "--no-alerts", *threads,
+                    cpus=loop_cpus)
         time.sleep(8)  # parse + first cycle
         sampler = Sampler(settings.exports_dir)
         cycle_log = CycleLog(settings.data_dir)
@@ -491,6 +537,7 @@ def main() -> int:
         if cores:
             print(f"\nCPU over the run, cores of {os.cpu_count()}: "
                   + ", ".join(f"{name} {c:.2f}" for name, c in cores.items()) + f"; total {sum(cores.values()):.2f}")
+            print(f"by minute ({STOLEN}: the cores the hypervisor ran something else on while ours had work)")
             for minute, row in enumerate(cpu.by_minute(), 1):
                 print(f"  minute {minute}: " + ", ".join(f"{name} {c:.2f}" for name, c in row.items()))
 
@@ -504,7 +551,7 @@ def main() -> int:
                   f"{'cycle s':>9}{'keeps up':>10}")
         best = None
         for rate in steps:
-            run = spawn(env, log, "run", "--plain", "--interval", str(args.interval), "--no-alerts")
+            run = spawn(env, log, "run", "--plain", "--interval", str(args.interval), "--no-alerts", cpus=loop_cpus)
             time.sleep(8)
             sampler = Sampler(settings.exports_dir)
             gens = generators(env, log, rate, args.step_s)
