@@ -117,7 +117,7 @@ def recording(statements: list[Statement]):
 # commits took 1.1 s of a 6.9 s cycle by the sixth minute (0.24 s since; docs/live.md has the
 # side-by-side figures). The log grows ~2.5 MB/s at that rate, so this checkpoints about every
 # 100 s; until then the changes are held in memory too (~0.5 GB).
-CHECKPOINT_THRESHOLD = "64MB"
+CHECKPOINT_THRESHOLD = "256MB"
 
 # Each cycle's lake scans (about ten per cycle, over a hundred files per source by the loop's third
 # minute) each opened every file's footer again; cached, a cycle took 0.76x the time, off and on side
