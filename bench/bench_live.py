@@ -266,23 +266,20 @@ class CpuShare:
         self.pids = pids
         self.started = time.monotonic()
         self.marks: list[tuple[float, dict[str, list[float | None]]]] = []
-        self.steal: list[float | None] = []
         self.mark()
 
     def mark(self) -> None:
-        """Note each process's CPU seconds now (the first mark is the start; `by_minute` compares them)."""
-        self.marks.append((time.monotonic(), {name: [cpu_seconds(p) for p in ps] for name, ps in self.pids.items()}))
-        self.steal.append(steal_seconds())
+        """Note each process's CPU seconds now, and the host's steal (the first mark is the start;
+        `by_minute` compares them)."""
+        seconds = {name: [cpu_seconds(p) for p in ps] for name, ps in self.pids.items()}
+        self.marks.append((time.monotonic(), {STOLEN: [steal_seconds()], **seconds}))
 
     def by_minute(self) -> list[dict[str, float]]:
         """Cores per process between consecutive marks, and the cores the host took (steal)."""
         out = []
-        for i, ((t0, a), (t1, b)) in enumerate(zip(self.marks, self.marks[1:], strict=False)):
+        for (t0, a), (t1, b) in zip(self.marks, self.marks[1:], strict=False):
             row = {}
-            s0, s1 = self.steal[i], self.steal[i + 1]
-            if s0 is not None and s1 is not None:
-                row[STOLEN] = (s1 - s0) / (t1 - t0)
-            for name in self.pids:
+            for name in a:
                 pairs = list(zip(b[name], a[name], strict=True))
                 if all(x is not None and y is not None for x, y in pairs):
                     row[name] = sum(x - y for x, y in pairs) / (t1 - t0)
